@@ -1,0 +1,78 @@
+#!/usr/bin/env bats
+load helper
+
+@test "take: passes the first N records after skipping K" {
+    # three records {"id":1} {"id":2} {"id":3}
+    bytes in.mp 81 a2 69 64 01 81 a2 69 64 02 81 a2 69 64 03
+    run bash -c "take -n 2 --skip 1 in.mp | od -An -tx1 | tr -s ' \n' ' '"
+    assert_success
+    assert_output " 81 a2 69 64 02 81 a2 69 64 03 "
+}
+
+@test "take: reads gzip input and writes an output file atomically" {
+    bytes in.mp 81 a2 69 64 01 81 a2 69 64 02
+    gzip -k in.mp
+    run take -n 1 -o out.mp in.mp.gz
+    assert_success
+    run od -An -tx1 out.mp
+    assert_output --partial "81 a2 69 64 01"
+    no_temp_files
+}
+
+@test "take: -n 0 writes nothing; empty input is an empty stream" {
+    bytes in.mp 81 a2 69 64 01
+    run take -n 0 in.mp
+    assert_success
+    assert_output ""
+    run take </dev/null
+    assert_success
+    assert_output ""
+}
+
+@test "take: --help prints usage and exits 0" {
+    run take --help
+    assert_success
+    assert_output --partial "usage: take"
+}
+
+@test "take: bad flags exit 64" {
+    run take --bogus
+    assert_failure 64
+    run take -n -1
+    assert_failure 64
+    assert_output --partial "--count"
+}
+
+@test "take: a missing file exits 66" {
+    run take nowhere.mp
+    assert_failure 66
+    assert_output --partial "nowhere.mp"
+}
+
+@test "take: truncated msgpack, a non-map record and a gigabyte length exit 65" {
+    bytes trunc.mp 81 a2 69 64 01 81 a2 69
+    run take trunc.mp
+    assert_failure 65
+    assert_output --partial "record 2 (byte 5): truncated"
+    bytes int.mp 05
+    run take int.mp
+    assert_failure 65
+    assert_output --partial "record 1: expected a map"
+    bytes huge.mp 81 a2 69 64 01 df ff ff ff ff
+    run take huge.mp
+    assert_failure 65
+    bytes hugestr.mp 81 a2 69 64 db ff ff ff f0 61 62
+    run take hugestr.mp
+    assert_failure 65
+    assert_output --partial "truncated"
+}
+
+@test "take: a gzip stream cut short exits 65 and leaves no output file" {
+    bytes in.mp 81 a2 69 64 01 81 a2 69 64 02
+    gzip -c in.mp | head -c 12 >cut.mp.gz
+    run take -o out.mp cut.mp.gz
+    assert_failure 65
+    assert_output --partial "gzip"
+    [ ! -e out.mp ]
+    no_temp_files
+}
