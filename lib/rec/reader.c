@@ -1,5 +1,9 @@
-/* Reading record streams: zlib's gzread() gives transparent gzip (and plain input is passed
- * through unchanged), msgpack-c's unpacker parses incrementally from large reads. */
+/* Reading record streams.  zlib's gzread() gives transparent gzip (plain input passes
+ * through unchanged).  Records are parsed with msgpack_unpack() straight out of one large
+ * buffer, with one reused zone, so a record costs no allocation and its strings point
+ * into the buffer.  When a record is cut by the end of the buffer, the unparsed tail moves
+ * to the front (the previous record is given up by then) and more is read; a record
+ * larger than the buffer doubles it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -11,15 +15,17 @@
 #include "base/err.h"
 #include "rec/rec.h"
 
-enum { READ_CHUNK = 1 << 20 };
+enum { INITIAL_BUFFER = 1 << 20 };
 
 struct rec_reader {
     gzFile gz;
     char *name;
-    msgpack_unpacker up;
-    msgpack_unpacked result;
+    char *buf;
+    size_t cap, len, off; /* buf[off, len) is read but not yet parsed */
+    size_t base;          /* stream offset of buf[0] (after decompression) */
+    msgpack_zone zone;
+    msgpack_object obj;
     uint64_t count; /* records returned so far */
-    size_t start;   /* byte offset where the next record starts (after decompression) */
     bool eof;
 };
 
@@ -30,10 +36,11 @@ rec_reader *rec_open_fd(int fd, const char *name)
     in->gz = gzdopen(fd, "rb");
     if (!in->gz)
         die(EX_OSERR, "%s: cannot set up reading", name);
-    gzbuffer(in->gz, 1 << 18);
-    if (!msgpack_unpacker_init(&in->up, READ_CHUNK))
+    gzbuffer(in->gz, 1 << 17);
+    in->cap = INITIAL_BUFFER;
+    in->buf = xmalloc(in->cap);
+    if (!msgpack_zone_init(&in->zone, 1 << 16))
         die(EX_OSERR, "out of memory");
-    msgpack_unpacked_init(&in->result);
     return in;
 }
 
@@ -58,74 +65,75 @@ static const char *gz_message(gzFile gz, int *code)
     return colon ? colon + 2 : msg;
 }
 
-/* Bytes buffered but not yet returned as a record. */
-static size_t unparsed(const rec_reader *in) { return in->up.used - in->up.off; }
-
-/* Read more input into the unpacker; false at end of input. */
+/* Read more input after the unparsed bytes; false at end of input. */
 static bool fill(rec_reader *in)
 {
     if (in->eof)
         return false;
-    if (!msgpack_unpacker_reserve_buffer(&in->up, READ_CHUNK))
-        die(EX_OSERR, "%s: out of memory while buffering a record", in->name);
-    int n = gzread(in->gz, msgpack_unpacker_buffer(&in->up),
-                   (unsigned)msgpack_unpacker_buffer_capacity(&in->up));
-    if (n < 0) {
-        int code;
-        const char *msg = gz_message(in->gz, &code);
+    if (in->off > 0) {
+        memmove(in->buf, in->buf + in->off, in->len - in->off);
+        in->base += in->off;
+        in->len -= in->off;
+        in->off = 0;
+    }
+    if (in->len == in->cap) {
+        in->cap *= 2;
+        in->buf = xrealloc(in->buf, in->cap);
+    }
+    size_t want = in->cap - in->len;
+    int n = gzread(in->gz, in->buf + in->len, want > (1u << 30) ? 1u << 30 : (unsigned)want);
+    int code;
+    const char *msg = gz_message(in->gz, &code);
+    if (n < 0 || (n == 0 && code != Z_OK)) {
         if (code == Z_ERRNO)
             die(EX_IOERR, "%s: read failed: %s", in->name, strerror(errno));
         die(EX_DATAERR, "%s: bad gzip data: %s", in->name, msg);
     }
     if (n == 0) {
-        /* zlib reports a gzip stream cut short as an error only on the call that hits it. */
-        int code;
-        const char *msg = gz_message(in->gz, &code);
-        if (code != Z_OK)
-            die(EX_DATAERR, "%s: bad gzip data: %s", in->name, msg);
         in->eof = true;
         return false;
     }
-    msgpack_unpacker_buffer_consumed(&in->up, (size_t)n);
+    in->len += (size_t)n;
     return true;
 }
 
 bool rec_next(rec_reader *in, rec *r)
 {
     for (;;) {
-        size_t size = 0;
-        msgpack_unpack_return ret = msgpack_unpacker_next_with_size(&in->up, &in->result, &size);
-        switch (ret) {
-        case MSGPACK_UNPACK_SUCCESS:
+        size_t start = in->off;
+        msgpack_zone_clear(&in->zone);
+        msgpack_unpack_return ret =
+            msgpack_unpack(in->buf, in->len, &in->off, &in->zone, &in->obj);
+        if (ret == MSGPACK_UNPACK_SUCCESS || ret == MSGPACK_UNPACK_EXTRA_BYTES) {
             in->count++;
-            in->start += size;
             r->from = in;
             r->index = in->count;
-            if (in->result.data.type != MSGPACK_OBJECT_MAP) {
+            if (in->obj.type != MSGPACK_OBJECT_MAP) {
                 r->map = NULL;
-                rec_fail(r, "expected a map, found %s", rec_type_name(&in->result.data));
+                rec_fail(r, "expected a map, found %s", rec_type_name(&in->obj));
             }
-            r->map = &in->result.data.via.map;
+            r->map = &in->obj.via.map;
             for (uint32_t i = 0; i < r->map->size; i++)
                 if (r->map->ptr[i].key.type != MSGPACK_OBJECT_STR)
                     rec_fail(r, "key %u is %s, expected a string", i + 1,
                              rec_type_name(&r->map->ptr[i].key));
             return true;
-        case MSGPACK_UNPACK_CONTINUE:
+        }
+        in->off = start;
+        size_t at = in->base + start;
+        if (ret == MSGPACK_UNPACK_CONTINUE) {
             if (fill(in))
                 continue;
-            /* the unpacker consumes a partial record into its own state */
-            if (unparsed(in) == 0 && msgpack_unpacker_parsed_size(&in->up) == 0)
+            if (in->off == in->len)
                 return false;
             die(EX_DATAERR, "%s: record %llu (byte %zu): truncated: the stream ends inside it",
-                in->name, (unsigned long long)in->count + 1, in->start);
-        case MSGPACK_UNPACK_NOMEM_ERROR:
-            die(EX_DATAERR, "%s: record %llu (byte %zu): a length field claims more memory "
-                "than there is", in->name, (unsigned long long)in->count + 1, in->start);
-        default:
-            die(EX_DATAERR, "%s: record %llu (byte %zu): not valid msgpack", in->name,
-                (unsigned long long)in->count + 1, in->start);
+                in->name, (unsigned long long)in->count + 1, at);
         }
+        if (ret == MSGPACK_UNPACK_NOMEM_ERROR)
+            die(EX_DATAERR, "%s: record %llu (byte %zu): a length field claims more memory "
+                "than there is", in->name, (unsigned long long)in->count + 1, at);
+        die(EX_DATAERR, "%s: record %llu (byte %zu): not valid msgpack", in->name,
+            (unsigned long long)in->count + 1, at);
     }
 }
 
@@ -133,9 +141,9 @@ void rec_close(rec_reader *in)
 {
     if (!in)
         return;
-    msgpack_unpacked_destroy(&in->result);
-    msgpack_unpacker_destroy(&in->up);
+    msgpack_zone_destroy(&in->zone);
     gzclose(in->gz);
+    free(in->buf);
     free(in->name);
     free(in);
 }
