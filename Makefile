@@ -18,6 +18,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+OMP      := -fopenmp
 CPPFLAGS += -std=c11 -D_GNU_SOURCE -Ilib -DRUNNEL_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
 LDLIBS   += $(PKG_LIBS) -lm -lpthread
 
@@ -48,7 +49,7 @@ deps:
 
 build/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(OMP) $(WARN) -MMD -MP -c $< -o $@
 
 build/librunnel.a: $(LIB_OBJ)
 	@rm -f $@
@@ -56,25 +57,25 @@ build/librunnel.a: $(LIB_OBJ)
 
 bin/%: build/tools/%.o build/librunnel.a
 	@mkdir -p bin
-	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) $(OMP) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 build/tests/%: build/tests/unit/%.o build/librunnel.a
-	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) $(OMP) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 build/asan/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ASAN_FLAGS) $(WARN) -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS) $(ASAN_FLAGS) $(OMP) $(WARN) -MMD -MP -c $< -o $@
 
 build/asan/librunnel.a: $(ASAN_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
 build/asan/tests/%: build/asan/tests/unit/%.o build/asan/librunnel.a
-	$(CC) $(ASAN_FLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(CC) $(ASAN_FLAGS) $(OMP) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 build/fuzz/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) $(WARN) -c $< -o $@
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) $(OMP) $(WARN) -c $< -o $@
 
 build/fuzz/librunnel.a: $(FUZZ_OBJ)
 	@rm -f $@
@@ -82,7 +83,7 @@ build/fuzz/librunnel.a: $(FUZZ_OBJ)
 
 build/fuzz/bin/%: build/fuzz/fuzz/%.o build/fuzz/librunnel.a
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) -fsanitize=fuzzer,address,undefined $^ $(LDLIBS) -o $@
+	$(FUZZ_CC) -fsanitize=fuzzer,address,undefined $(OMP) $^ $(LDLIBS) -o $@
 
 unit: $(UNITS)
 asan: $(ASAN_UNITS)
@@ -102,6 +103,7 @@ demo: deps
 	@$(MAKE) --no-print-directory -f pipelines/demo.mk
 
 bench: deps
+	@.ci/deps bench
 	@$(MAKE) --no-print-directory all
 	@bench/run
 

@@ -1,0 +1,17 @@
+/* threads: how many threads a tool may use, and telling OpenBLAS and OpenMP.
+ *
+ * The count comes from -j N when given, else RUNNEL_THREADS, else the number of online
+ * cores.  Results depend on the thread count only where documented (a reduction split
+ * across threads adds in a different order), never on scheduling: every parallel loop in
+ * runnel uses a static schedule and combines partial results in a fixed order. */
+#ifndef RUNNEL_BASE_THREADS_H
+#define RUNNEL_BASE_THREADS_H
+
+/* Parse a -j argument (dies with 64 on a bad value). */
+int threads_parse(const char *opt, const char *arg);
+/* Resolve the count (requested > 0 wins, then RUNNEL_THREADS, then cores) and apply it to
+ * OpenBLAS and OpenMP.  Returns the count in force. */
+int threads_init(int requested);
+int threads_count(void);
+
+#endif

@@ -1,0 +1,33 @@
+#include "nn/act.h"
+
+#include <math.h>
+
+#define GELU_K 0.7978845608028654f /* sqrt(2/pi) */
+
+void gelu_forward(float *y, const float *x, size_t n)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        float v = x[i];
+        y[i] = 0.5f * v * (1.0f + tanhf(GELU_K * (v + 0.044715f * v * v * v)));
+    }
+}
+
+void gelu_backward(float *dx, const float *dy, const float *x, size_t n)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        float v = x[i];
+        float u = GELU_K * (v + 0.044715f * v * v * v);
+        float t = tanhf(u);
+        float sech2 = 1.0f - t * t;
+        float du = GELU_K * (1.0f + 3.0f * 0.044715f * v * v);
+        dx[i] += dy[i] * (0.5f * (1.0f + t) + 0.5f * v * sech2 * du);
+    }
+}
+
+void sigmoid_forward(float *y, const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        y[i] = 1.0f / (1.0f + expf(-x[i]));
+}

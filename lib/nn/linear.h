@@ -1,0 +1,32 @@
+/* linear: y = x W + b, the one dense layer of every model.
+ *
+ * W is stored (in, out), as Hugging Face's GPT-2 stores its Conv1D weights, so real GPT-2
+ * checkpoints load unchanged; x is (n, in) and y is (n, out), row-major.  Every product
+ * goes through cblas_sgemm.
+ *
+ * Later issues attach to any linear layer without touching the model code, through
+ * l->ext (NULL for a plain layer): a LoRA adapter (y += (α/r) (x A) B), fake quantizers
+ * of weights, activations and gradients, or a frozen W stored in NF4 and dequantized on
+ * the fly.  Models only ever call linear_forward() and linear_backward(). */
+#ifndef RUNNEL_NN_LINEAR_H
+#define RUNNEL_NN_LINEAR_H
+
+typedef struct linear_ext linear_ext;
+
+typedef struct {
+    int in, out;
+    float *w;  /* (in, out) */
+    float *b;  /* (out), or NULL: no bias */
+    float *dw; /* (in, out) gradient, or NULL when W does not learn */
+    float *db; /* (out) gradient, or NULL */
+    linear_ext *ext;
+} linear;
+
+/* y (n, out) = x (n, in) W + b; y is overwritten. */
+void linear_forward(const linear *l, float *y, const float *x, int n);
+
+/* Backward of linear_forward with the same x.  Accumulates (+=) into dx (when not NULL),
+ * dw and db (when the layer has them), so gradients of several uses add up. */
+void linear_backward(const linear *l, float *dx, const float *dy, const float *x, int n);
+
+#endif
