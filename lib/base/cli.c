@@ -43,12 +43,14 @@ int cli_getopt(int argc, char **argv, const char *shortopts, const struct option
     case CLI_VERSION:
         printf("%s (runnel) %s\n", err_prog, RUNNEL_VERSION);
         exit(0);
+    /* getopt_long() leaves in optopt the short option, or a long option's code: name what
+     * the user typed instead when it was a long option */
     case ':':
-        if (optopt)
-            cli_usage_error("option -%c needs an argument", optopt);
-        cli_usage_error("option %s needs an argument", argv[optind - 1]);
+        if (strncmp(argv[optind - 1], "--", 2) == 0)
+            cli_usage_error("option %s needs an argument", argv[optind - 1]);
+        cli_usage_error("option -%c needs an argument", optopt);
     case '?':
-        if (optopt)
+        if (optopt && strncmp(argv[optind - 1], "--", 2) != 0)
             cli_usage_error("unknown option -%c", optopt);
         cli_usage_error("unknown option %s", argv[optind - 1]);
     default:

@@ -37,8 +37,13 @@ _Noreturn void vdie(int code, const char *fmt, va_list ap)
     fprintf(stderr, "%s: ", err_prog);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
-    while (n_exit_fns > 0)
-        exit_fns[--n_exit_fns]();
+    /* Handlers stay registered: a harness that catches die() (err_set_exit_hook) goes on
+     * with them in place.  A handler that dies itself is not run again. */
+    static int running;
+    if (!running++)
+        for (int i = n_exit_fns - 1; i >= 0; i--)
+            exit_fns[i]();
+    running--;
     if (exit_hook)
         exit_hook(code);
     exit(code);

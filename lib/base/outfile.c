@@ -76,6 +76,15 @@ outfile *outfile_open(const char *path)
         f->fd = STDOUT_FILENO;
         return f;
     }
+    /* A FIFO, a device or /dev/null is written directly: renaming over it would replace
+     * it with a regular file. */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        f->fd = open(path, O_WRONLY);
+        if (f->fd < 0)
+            die(EX_CANTCREAT, "%s: cannot open for writing: %s", path, strerror(errno));
+        return f;
+    }
     const char *slash = strrchr(path, '/');
     size_t dirlen = slash ? (size_t)(slash - path + 1) : 0;
     const char *base = slash ? slash + 1 : path;
@@ -103,6 +112,8 @@ static void free_outfile(outfile *f)
 void outfile_commit(outfile *f)
 {
     if (!f->tmp) {
+        if (f->fd != STDOUT_FILENO && close(f->fd) != 0)
+            die(EX_IOERR, "%s: write failed: %s", f->path, strerror(errno));
         free_outfile(f);
         return;
     }
@@ -116,6 +127,8 @@ void outfile_commit(outfile *f)
 
 void outfile_abort(outfile *f)
 {
+    if (!f->tmp && f->fd != STDOUT_FILENO)
+        close(f->fd);
     if (f->tmp) {
         close(f->fd);
         unlink(f->tmp);

@@ -1,25 +1,20 @@
-/* Reading record streams.  zlib's gzread() gives transparent gzip (plain input passes
- * through unchanged).  Records are parsed with msgpack_unpack() straight out of one large
+/* Reading record streams from an input (lib/base/input: files, stdin, gzip).  Records are parsed with msgpack_unpack() straight out of one large
  * buffer, with one reused zone, so a record costs no allocation and its strings point
  * into the buffer.  When a record is cut by the end of the buffer, the unparsed tail moves
  * to the front (the previous record is given up by then) and more is read; a record
  * larger than the buffer doubles it. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
-#include <zlib.h>
 
 #include "base/err.h"
+#include "base/input.h"
 #include "rec/rec.h"
 
 enum { INITIAL_BUFFER = 1 << 20 };
 
 struct rec_reader {
-    gzFile gz;
-    char *name;
+    input *src;
     char *buf;
     size_t cap, len, off; /* buf[off, len) is read but not yet parsed */
     size_t base;          /* stream offset of buf[0] (after decompression) */
@@ -29,14 +24,10 @@ struct rec_reader {
     bool eof;
 };
 
-rec_reader *rec_open_fd(int fd, const char *name)
+static rec_reader *reader_on(input *src)
 {
     rec_reader *in = xcalloc(1, sizeof *in);
-    in->name = xstrdup(name);
-    in->gz = gzdopen(fd, "rb");
-    if (!in->gz)
-        die(EX_OSERR, "%s: cannot set up reading", name);
-    gzbuffer(in->gz, 1 << 17);
+    in->src = src;
     in->cap = INITIAL_BUFFER;
     in->buf = xmalloc(in->cap);
     if (!msgpack_zone_init(&in->zone, 1 << 16))
@@ -44,26 +35,9 @@ rec_reader *rec_open_fd(int fd, const char *name)
     return in;
 }
 
-rec_reader *rec_open(const char *path)
-{
-    if (!path || strcmp(path, "-") == 0)
-        return rec_open_fd(dup(STDIN_FILENO), "<stdin>");
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        die(errno == ENOENT || errno == EACCES ? EX_NOINPUT : EX_IOERR, "%s: cannot open: %s",
-            path, strerror(errno));
-    return rec_open_fd(fd, path);
-}
-
-const char *rec_input_name(const rec_reader *in) { return in->name; }
-
-/* zlib prefixes its messages with "<fd:N>: ". */
-static const char *gz_message(gzFile gz, int *code)
-{
-    const char *msg = gzerror(gz, code);
-    const char *colon = strncmp(msg, "<fd:", 4) == 0 ? strstr(msg, ": ") : NULL;
-    return colon ? colon + 2 : msg;
-}
+rec_reader *rec_open_fd(int fd, const char *name) { return reader_on(input_open_fd(fd, name)); }
+rec_reader *rec_open(const char *path) { return reader_on(input_open(path)); }
+const char *rec_input_name(const rec_reader *in) { return input_name(in->src); }
 
 /* Read more input after the unparsed bytes; false at end of input. */
 static bool fill(rec_reader *in)
@@ -80,20 +54,12 @@ static bool fill(rec_reader *in)
         in->cap *= 2;
         in->buf = xrealloc(in->buf, in->cap);
     }
-    size_t want = in->cap - in->len;
-    int n = gzread(in->gz, in->buf + in->len, want > (1u << 30) ? 1u << 30 : (unsigned)want);
-    int code;
-    const char *msg = gz_message(in->gz, &code);
-    if (n < 0 || (n == 0 && code != Z_OK)) {
-        if (code == Z_ERRNO)
-            die(EX_IOERR, "%s: read failed: %s", in->name, strerror(errno));
-        die(EX_DATAERR, "%s: bad gzip data: %s", in->name, msg);
-    }
+    size_t n = input_read(in->src, in->buf + in->len, in->cap - in->len);
     if (n == 0) {
         in->eof = true;
         return false;
     }
-    in->len += (size_t)n;
+    in->len += n;
     return true;
 }
 
@@ -127,12 +93,12 @@ bool rec_next(rec_reader *in, rec *r)
             if (in->off == in->len)
                 return false;
             die(EX_DATAERR, "%s: record %llu (byte %zu): truncated: the stream ends inside it",
-                in->name, (unsigned long long)in->count + 1, at);
+                rec_input_name(in), (unsigned long long)in->count + 1, at);
         }
         if (ret == MSGPACK_UNPACK_NOMEM_ERROR)
-            die(EX_DATAERR, "%s: record %llu (byte %zu): a length field claims more memory "
-                "than there is", in->name, (unsigned long long)in->count + 1, at);
-        die(EX_DATAERR, "%s: record %llu (byte %zu): not valid msgpack", in->name,
+            die(EX_DATAERR, "%s: record %llu (byte %zu): nested more than 32 deep, or a length "
+                "field claims more memory than there is", rec_input_name(in), (unsigned long long)in->count + 1, at);
+        die(EX_DATAERR, "%s: record %llu (byte %zu): not valid msgpack", rec_input_name(in),
             (unsigned long long)in->count + 1, at);
     }
 }
@@ -142,9 +108,8 @@ void rec_close(rec_reader *in)
     if (!in)
         return;
     msgpack_zone_destroy(&in->zone);
-    gzclose(in->gz);
+    input_close(in->src);
     free(in->buf);
-    free(in->name);
     free(in);
 }
 
@@ -163,6 +128,6 @@ _Noreturn void rec_fail(const rec *r, const char *fmt, ...)
     va_end(ap);
     if (fail_handler)
         fail_handler(r, msg);
-    die(EX_DATAERR, "%s: record %llu: %s", r->from ? r->from->name : "<input>",
+    die(EX_DATAERR, "%s: record %llu: %s", r->from ? rec_input_name(r->from) : "<input>",
         (unsigned long long)r->index, msg);
 }

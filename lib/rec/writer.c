@@ -125,8 +125,16 @@ msgpack_packer *rec_put_key(rec_writer *w, const char *key)
     return &w->pk;
 }
 
+/* msgpack lengths are 32-bit. */
+static void check_length(const char *key, size_t len)
+{
+    if (len > UINT32_MAX)
+        die(EX_DATAERR, "key \"%s\": %zu bytes is more than a msgpack value can hold", key, len);
+}
+
 void rec_put_str(rec_writer *w, const char *key, const char *s, size_t len)
 {
+    check_length(key, len);
     msgpack_packer *pk = rec_put_key(w, key);
     msgpack_pack_str(pk, len);
     msgpack_pack_str_body(pk, s, len);
@@ -139,6 +147,7 @@ void rec_put_cstr(rec_writer *w, const char *key, const char *s)
 
 void rec_put_bin(rec_writer *w, const char *key, const void *p, size_t len)
 {
+    check_length(key, len);
     msgpack_packer *pk = rec_put_key(w, key);
     msgpack_pack_bin(pk, len);
     msgpack_pack_bin_body(pk, p, len);

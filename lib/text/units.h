@@ -17,12 +17,13 @@
  *    lines exactly equal to sep instead, and blank lines belong to the paragraph.  A
  *    paragraph's lines are joined with "\n"; it has no trailing newline.
  *  - UNIT_FILE: the whole text, byte for byte (no line-ending changes).
- *  - A unit shorter than min_bytes is dropped; a unit starts at line 1 or later, counted
- *    from 1 (UNIT_FILE: 1).  Bytes are bytes: invalid UTF-8 and NULs pass through. */
+ *  - Each unit comes with the line it starts on, counted from 1 (a UNIT_FILE unit: 1).
+ *    A unit shorter than min_bytes is dropped.  A paragraph holds at least one line, so
+ *    two separators in a row give no paragraph between them.
+ *  - Bytes are bytes: invalid UTF-8 and NULs pass through. */
 #ifndef RUNNEL_TEXT_UNITS_H
 #define RUNNEL_TEXT_UNITS_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 

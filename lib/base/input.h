@@ -1,0 +1,23 @@
+/* input: what a tool reads — a file, or standard input for "-" — with gzip recognised by
+ * its magic bytes and inflated on the fly (zlib passes other input through unchanged,
+ * and reads concatenated gzip members as one stream).
+ *
+ * A missing or unreadable file exits 66, bad gzip data (a stream cut short, a corrupt
+ * member) exits 65 and a failed read exits 74, each naming the input. */
+#ifndef RUNNEL_BASE_INPUT_H
+#define RUNNEL_BASE_INPUT_H
+
+#include <stddef.h>
+
+typedef struct input input;
+
+/* Open path ("-" or NULL: stdin). */
+input *input_open(const char *path);
+/* Read from an open descriptor, which the input then owns; name is used in messages. */
+input *input_open_fd(int fd, const char *name);
+/* Read up to n bytes; returns 0 only at the end of the input. */
+size_t input_read(input *in, void *buf, size_t n);
+const char *input_name(const input *in);
+void input_close(input *in);
+
+#endif
