@@ -196,10 +196,10 @@ bool rec_get_u32s(const rec *r, const char *key, uint32_t max, u32vec *out)
     for (uint32_t i = 0; i < a->size; i++) {
         const msgpack_object *e = &a->ptr[i];
         if (e->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-            rec_fail(r, "key \"%s\", element %u: expected a non-negative integer, found %s", key,
+            rec_fail(r, "key \"%s\"[%u]: expected a non-negative integer, found %s", key,
                      i, rec_type_name(e));
         if (e->via.u64 > max)
-            rec_fail(r, "key \"%s\", element %u: %llu is out of range (at most %u)", key, i,
+            rec_fail(r, "key \"%s\"[%u]: %llu is out of range (at most %u)", key, i,
                      (unsigned long long)e->via.u64, max);
         out->v[i] = (uint32_t)e->via.u64;
     }

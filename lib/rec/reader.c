@@ -1,8 +1,9 @@
-/* Reading record streams from an input (lib/base/input: files, stdin, gzip).  Records are parsed with msgpack_unpack() straight out of one large
- * buffer, with one reused zone, so a record costs no allocation and its strings point
- * into the buffer.  When a record is cut by the end of the buffer, the unparsed tail moves
- * to the front (the previous record is given up by then) and more is read; a record
- * larger than the buffer doubles it. */
+/* Reading record streams from an input (lib/base/input: files, stdin, gzip).  Each record
+ * is first scanned (rec/scan.h) until all its bytes are buffered, then parsed with
+ * msgpack_unpack() straight out of one large buffer with one reused zone, so a record
+ * costs no allocation and its strings point into the buffer.  When a record is cut by
+ * the end of the buffer, the unparsed tail moves to the front (the previous record is
+ * given up by then) and more is read; a record larger than the buffer doubles it. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "base/err.h"
 #include "base/input.h"
 #include "rec/rec.h"
+#include "rec/scan.h"
 
 enum { INITIAL_BUFFER = 1 << 20 };
 
@@ -65,42 +67,42 @@ static bool fill(rec_reader *in)
 
 bool rec_next(rec_reader *in, rec *r)
 {
-    for (;;) {
-        size_t start = in->off;
-        msgpack_zone_clear(&in->zone);
-        msgpack_unpack_return ret =
-            msgpack_unpack(in->buf, in->len, &in->off, &in->zone, &in->obj);
-        if (ret == MSGPACK_UNPACK_SUCCESS || ret == MSGPACK_UNPACK_EXTRA_BYTES) {
-            in->count++;
-            r->from = in;
-            r->index = in->count;
-            if (in->obj.type != MSGPACK_OBJECT_MAP) {
-                r->map = NULL;
-                rec_fail(r, "expected a map, found %s", rec_type_name(&in->obj));
-            }
-            r->map = &in->obj.via.map;
-            for (uint32_t i = 0; i < r->map->size; i++)
-                if (r->map->ptr[i].key.type != MSGPACK_OBJECT_STR)
-                    rec_fail(r, "key %u is %s, expected a string", i + 1,
-                             rec_type_name(&r->map->ptr[i].key));
-            return true;
-        }
-        in->off = start;
-        size_t at = in->base + start;
-        if (ret == MSGPACK_UNPACK_CONTINUE) {
-            if (fill(in))
-                continue;
-            if (in->off == in->len)
-                return false;
-            die(EX_DATAERR, "%s: record %llu (byte %zu): truncated: the stream ends inside it",
-                rec_input_name(in), (unsigned long long)in->count + 1, at);
-        }
-        if (ret == MSGPACK_UNPACK_NOMEM_ERROR)
-            die(EX_DATAERR, "%s: record %llu (byte %zu): nested more than 32 deep, or a length "
-                "field claims more memory than there is", rec_input_name(in), (unsigned long long)in->count + 1, at);
-        die(EX_DATAERR, "%s: record %llu (byte %zu): not valid msgpack", rec_input_name(in),
-            (unsigned long long)in->count + 1, at);
+    size_t size;
+    scan_result scan;
+    while ((scan = msgpack_scan((const unsigned char *)in->buf + in->off, in->len - in->off,
+                                &size)) == SCAN_INCOMPLETE) {
+        if (fill(in))
+            continue;
+        if (in->off == in->len)
+            return false;
+        die(EX_DATAERR, "%s: record %llu (byte %zu): truncated: the stream ends inside it",
+            rec_input_name(in), (unsigned long long)in->count + 1, in->base + in->off);
     }
+    if (scan != SCAN_COMPLETE)
+        die(EX_DATAERR, "%s: record %llu (byte %zu): %s", rec_input_name(in),
+            (unsigned long long)in->count + 1, in->base + in->off,
+            scan == SCAN_TOO_DEEP ? "nested more than 32 deep" : "not valid msgpack");
+    msgpack_zone_clear(&in->zone);
+    size_t end = in->off + size, at = in->off;
+    msgpack_unpack_return ret = msgpack_unpack(in->buf, end, &at, &in->zone, &in->obj);
+    if (ret != MSGPACK_UNPACK_SUCCESS)
+        die(ret == MSGPACK_UNPACK_NOMEM_ERROR ? EX_OSERR : EX_SOFTWARE,
+            "%s: record %llu (byte %zu): msgpack-c could not parse a record that scanned whole",
+            rec_input_name(in), (unsigned long long)in->count + 1, in->base + in->off);
+    in->off = end;
+    in->count++;
+    r->from = in;
+    r->index = in->count;
+    if (in->obj.type != MSGPACK_OBJECT_MAP) {
+        r->map = NULL;
+        rec_fail(r, "expected a map, found %s", rec_type_name(&in->obj));
+    }
+    r->map = &in->obj.via.map;
+    for (uint32_t i = 0; i < r->map->size; i++)
+        if (r->map->ptr[i].key.type != MSGPACK_OBJECT_STR)
+            rec_fail(r, "key %u is %s, expected a string", i + 1,
+                     rec_type_name(&r->map->ptr[i].key));
+    return true;
 }
 
 void rec_close(rec_reader *in)

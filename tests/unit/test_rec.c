@@ -480,9 +480,9 @@ static void wrong_types_fail_naming_key_and_types(void)
     EXPECT_FAIL(65, "key \"s\": expected a boolean, found a string", rec_get_bool(&r, "s", &flag));
     EXPECT_FAIL(65, "key \"s\": expected an array of integers, found a string",
                 rec_get_u32s(&r, "s", 10, &v));
-    EXPECT_FAIL(65, "key \"l\", element 1: 300 is out of range (at most 255)",
+    EXPECT_FAIL(65, "key \"l\"[1]: 300 is out of range (at most 255)",
                 rec_get_u32s(&r, "l", 255, &v));
-    EXPECT_FAIL(65, "key \"l\", element 2: expected a non-negative integer, found a string",
+    EXPECT_FAIL(65, "key \"l\"[2]: expected a non-negative integer, found a string",
                 rec_get_u32s(&r, "l", 1000, &v));
     EXPECT_FAIL(65, "types.mp: record 1: key \"gone\" is missing", rec_need_str(&r, "gone", &len));
     EXPECT_FAIL(65, "key \"gone\" is missing", rec_need_i64(&r, "gone"));
