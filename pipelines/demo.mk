@@ -34,11 +34,11 @@ report: $(OUT)/valid.tokens.mp
 	@echo
 	@echo "== runnel demo: byte-level BPE on Debian's fortunes"
 	@$(BIN)/mp2json $(OUT)/corpus.mp | jq -rs '"corpus:     \(length) fortunes, \(map(.text | utf8bytelength) | add) bytes"'
-	@$(BIN)/mp2json $(OUT)/train.mp | jq -rs '"train:      \(length) fortunes"'
-	@$(BIN)/tokenize info -m $(OUT)/bpe.tok | $(BIN)/mp2json | jq -r '"vocabulary: \(.vocab_size) tokens (\(.merges) merges)"'
-	@$(BIN)/mp2json $(OUT)/valid.tokens.mp | jq -rs \
-	  '(map(.text | utf8bytelength) | add) as $$b | (map(.tokens | length) | add) as $$t | \
-	   "valid:      \(length) fortunes, \($$b) bytes -> \($$t) tokens, \($$b / $$t * 100 | round / 100) bytes/token"'
-	@$(BIN)/tokenize decode -m $(OUT)/bpe.tok --keep-tokens $(OUT)/valid.tokens.mp | $(BIN)/mp2json | \
-	  jq -rs 'map(select(.text != null)) | "round trip: \(length) of \(length) decoded"' >/dev/null
-	@$(BIN)/mp2json $(OUT)/valid.tokens.mp | jq -r 'select(.tokens | length < 25) | .text' | head -3 | sed 's/^/  sample: /'
+	@$(BIN)/mp2json $(OUT)/train.mp | jq -rs '"train:      \(length) fortunes (valid: 10% by a hash of each id)"'
+	@$(BIN)/tokenize info -m $(OUT)/bpe.tok | $(BIN)/mp2json | jq -r '"vocabulary: \(.vocab_size) tokens (\(.merges) merges) learned on train"'
+	@$(BIN)/mp2json $(OUT)/valid.tokens.mp | jq -rs '(map(.text | utf8bytelength) | add) as $$b | (map(.tokens | length) | add) as $$t | "valid:      \(length) fortunes, \($$b) bytes -> \($$t) tokens, \($$b / $$t * 100 | round / 100) bytes/token"'
+	@$(BIN)/tokenize decode -m $(OUT)/bpe.tok $(OUT)/valid.tokens.mp | $(BIN)/mp2json | jq -c .text >$(OUT)/decoded.txt
+	@$(BIN)/mp2json $(OUT)/valid.mp | jq -c .text >$(OUT)/original.txt
+	@if cmp -s $(OUT)/decoded.txt $(OUT)/original.txt; then echo "round trip: decode(encode(valid)) is byte-identical"; \
+	 else echo "round trip: FAILED (diff $(OUT)/decoded.txt $(OUT)/original.txt)"; exit 1; fi
+	@$(BIN)/mp2json $(OUT)/valid.tokens.mp | jq -r 'select(.tokens | length < 20) | "  \(.tokens | length) tokens: \(.text | gsub("\n"; " "))"' | head -3
