@@ -90,12 +90,12 @@ asan: $(ASAN_UNITS)
 fuzzers: $(FUZZERS)
 
 check: deps
-	@$(MAKE) --no-print-directory all unit asan
-	@$(MAKE) --no-print-directory fuzzers
+	@$(MAKE) --no-print-directory -s all unit asan
+	@$(MAKE) --no-print-directory -s fuzzers
 	@tests/run
 
 fuzz: deps
-	@$(MAKE) --no-print-directory fuzzers
+	@$(MAKE) --no-print-directory -s fuzzers
 	@for f in $(FUZZERS); do fuzz/run $$f $(FUZZ_SECONDS) || exit 1; done
 
 demo: deps
