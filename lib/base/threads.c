@@ -27,7 +27,10 @@ int threads_init(int requested)
         n = cores > 0 ? (int)cores : 1;
     }
     n_threads = n;
-    openblas_set_num_threads(n);
+    /* One pool of threads: ours.  Each sgemm runs on one thread, and the layers split
+     * their products across OpenMP threads (nn/linear.c), so OpenBLAS's own pool never
+     * spins against OpenMP's for the same cores. */
+    openblas_set_num_threads(1);
 #ifdef _OPENMP
     omp_set_num_threads(n);
 #endif

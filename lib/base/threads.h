@@ -7,6 +7,11 @@
 #ifndef RUNNEL_BASE_THREADS_H
 #define RUNNEL_BASE_THREADS_H
 
+/* Loops over fewer elements than this run on one thread: forking costs more than it
+ * saves, and much more when the machine is busy.  Use as
+ *     #pragma omp parallel for schedule(static) if (n >= PARALLEL_MIN)  */
+#define PARALLEL_MIN (1 << 14)
+
 /* Parse a -j argument (dies with 64 on a bad value). */
 int threads_parse(const char *opt, const char *arg);
 /* Resolve the count (requested > 0 wins, then RUNNEL_THREADS, then cores) and apply it to

@@ -62,6 +62,17 @@ const char *model_config_finish(model_config *cfg)
     return NULL;
 }
 
+size_t model_param_count(const model_config *cfg)
+{
+    model m = {.cfg = *cfg, .ops = family(cfg->arch)};
+    if (!m.ops)
+        die(EX_SOFTWARE, "model_param_count: unknown architecture \"%s\"", cfg->arch);
+    m.ops->declare(&m);
+    size_t n = param_count(&m.params);
+    param_free(&m.params);
+    return n;
+}
+
 model *model_new(const model_config *cfg)
 {
     model *m = xcalloc(1, sizeof *m);
@@ -94,16 +105,26 @@ void model_plan(model *m, int B, int T, bool training)
     if (T > m->cfg.context)
         die(EX_DATAERR, "sequence length %d is longer than the model's context %d", T,
             m->cfg.context);
-    if (training) {
+    if (training)
         param_alloc_grads(&m->params);
-    }
+    m->B = B;
+    m->T = T;
     m->ops->plan(m, B, T, training);
 }
 
 void model_forward(model *m, const uint32_t *tokens, const uint32_t *targets, float *logp)
 {
+    uint32_t V = (uint32_t)m->cfg.vocab;
+    for (long i = 0; i < (long)m->B * m->T; i++) {
+        if (tokens[i] >= V)
+            die(EX_DATAERR, "token %u is outside the vocabulary (%u)", tokens[i], V);
+        if (targets && targets[i] >= V && targets[i] != MODEL_IGNORE)
+            die(EX_DATAERR, "target %u is outside the vocabulary (%u)", targets[i], V);
+    }
     m->ops->forward(m, tokens, targets, logp);
 }
+
+int model_max_len(const model *m) { return m->ops->bounded ? m->cfg.context : 0; }
 
 const float *model_logits(const model *m) { return m->ops->logits(m); }
 

@@ -45,6 +45,9 @@ const char *model_config_finish(model_config *cfg);
 typedef struct model model;
 typedef struct model_state model_state;
 
+/* Parameters of a configuration, counted without allocating them. */
+size_t model_param_count(const model_config *cfg);
+
 /* A model with its parameters declared and allocated (zero).  cfg must be finished. */
 model *model_new(const model_config *cfg);
 /* Initial weights of the family, from seed. */
@@ -65,6 +68,10 @@ const float *model_logits(const model *m);
  * consumes); accumulates into the gradients. */
 void model_backward(model *m, const float *dlogp);
 
+/* The longest sequence the model can read: its context for gpt (learned positions), 0
+ * for hawk, whose recurrent state takes any length. */
+int model_max_len(const model *m);
+
 /* Incremental inference of one sequence: a KV cache (gpt) or a constant-size recurrent
  * state (hawk). */
 model_state *model_state_new(model *m);
@@ -78,6 +85,7 @@ void model_state_free(model_state *s);
 /* ---- for the family implementations (lib/model/gpt.c, hawk.c) ---- */
 
 typedef struct {
+    bool bounded; /* positions end at cfg.context (gpt), or not (hawk) */
     void (*declare)(model *m);                   /* param_add() every tensor, in order */
     void (*bind)(model *m);                      /* point layers into the allocated slabs */
     void (*init)(model *m, uint64_t seed);
@@ -97,6 +105,7 @@ struct model {
     param_set params;
     const model_ops *ops;
     void *impl; /* the family's own state: layers, activations */
+    int B, T;   /* the current plan */
 };
 
 struct model_state {

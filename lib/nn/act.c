@@ -2,24 +2,28 @@
 
 #include <math.h>
 
+#include "base/threads.h"
+#include "nn/fastmath.h"
+
 #define GELU_K 0.7978845608028654f /* sqrt(2/pi) */
+
 
 void gelu_forward(float *y, const float *x, size_t n)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for simd schedule(static) if (n >= PARALLEL_MIN)
     for (size_t i = 0; i < n; i++) {
         float v = x[i];
-        y[i] = 0.5f * v * (1.0f + tanhf(GELU_K * (v + 0.044715f * v * v * v)));
+        y[i] = 0.5f * v * (1.0f + fast_tanhf(GELU_K * (v + 0.044715f * v * v * v)));
     }
 }
 
 void gelu_backward(float *dx, const float *dy, const float *x, size_t n)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for simd schedule(static) if (n >= PARALLEL_MIN)
     for (size_t i = 0; i < n; i++) {
         float v = x[i];
         float u = GELU_K * (v + 0.044715f * v * v * v);
-        float t = tanhf(u);
+        float t = fast_tanhf(u);
         float sech2 = 1.0f - t * t;
         float du = GELU_K * (1.0f + 3.0f * 0.044715f * v * v);
         dx[i] += dy[i] * (0.5f * (1.0f + t) + 0.5f * v * sech2 * du);
@@ -29,5 +33,5 @@ void gelu_backward(float *dx, const float *dy, const float *x, size_t n)
 void sigmoid_forward(float *y, const float *x, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        y[i] = 1.0f / (1.0f + expf(-x[i]));
+        y[i] = 1.0f / (1.0f + fast_expf(-x[i]));
 }
