@@ -170,6 +170,9 @@ static void bind_linear(model *m, linear *lin, int in, int out, const char *pref
     lin->out = out;
     lin->w = tensor(m, &lin->dw, prefix, name, ".weight");
     lin->b = tensor(m, &lin->db, prefix, name, ".bias");
+    char full[PARAM_NAME_MAX];
+    snprintf(full, sizeof full, "%s%s", prefix, name);
+    model_add_linear(m, lin, full);
 }
 
 static void gpt_bind(model *m)

@@ -305,6 +305,7 @@ static void bind_linear(model *m, linear *lin, int in, int out, int l, const cha
     lin->w = tensor(m, &lin->dw, full);
     snprintf(full, sizeof full, "%s.bias", name);
     lin->b = tensor(m, &lin->db, full);
+    model_add_linear(m, lin, name);
 }
 
 /* Point the layers into the slabs.  Called again once gradients exist; leaves each

@@ -94,6 +94,7 @@ void model_free(model *m)
         return;
     m->ops->free(m);
     param_free(&m->params);
+    free(m->linears);
     free(m);
 }
 
@@ -145,4 +146,26 @@ void model_state_free(model_state *s)
 {
     if (s)
         s->m->ops->state_free(s);
+}
+
+void model_add_linear(model *m, linear *l, const char *name)
+{
+    int i = 0;
+    while (i < m->n_linears && m->linears[i].lin != l)
+        i++;
+    if (i == m->n_linears) {
+        if (m->n_linears == m->cap_linears) {
+            m->cap_linears = m->cap_linears ? 2 * m->cap_linears : 32;
+            m->linears = xrealloc(m->linears, (size_t)m->cap_linears * sizeof *m->linears);
+        }
+        m->n_linears++;
+    }
+    m->linears[i].lin = l;
+    snprintf(m->linears[i].name, sizeof m->linears[i].name, "%s", name);
+}
+
+int model_linears(model *m, const model_linear **out)
+{
+    *out = m->linears;
+    return m->n_linears;
 }

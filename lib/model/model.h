@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "nn/embed.h"
+#include "nn/linear.h"
 #include "nn/params.h"
 
 #define MODEL_IGNORE EMBED_IGNORE
@@ -72,6 +73,15 @@ void model_backward(model *m, const float *dlogp);
  * for hawk, whose recurrent state takes any length. */
 int model_max_len(const model *m);
 
+/* The model's dense layers, each named by its weight without ".weight" (for gpt
+ * "h.0.attn.c_attn", "h.0.mlp.c_fc" ...), in declaration order: where LoRA adapters and
+ * quantizers attach (linear.ext). */
+typedef struct {
+    char name[PARAM_NAME_MAX];
+    linear *lin;
+} model_linear;
+int model_linears(model *m, const model_linear **out);
+
 /* Incremental inference of one sequence: a KV cache (gpt) or a constant-size recurrent
  * state (hawk). */
 model_state *model_state_new(model *m);
@@ -106,7 +116,13 @@ struct model {
     const model_ops *ops;
     void *impl; /* the family's own state: layers, activations */
     int B, T;   /* the current plan */
+    model_linear *linears;
+    int n_linears, cap_linears;
 };
+
+/* Families call this from bind for every dense layer (again on a re-bind: a layer
+ * already known keeps its place). */
+void model_add_linear(model *m, linear *l, const char *name);
 
 struct model_state {
     model *m;

@@ -20,6 +20,9 @@ static void share(int n, int *lo, int *hi)
 void linear_forward(const linear *l, float *y, const float *x, int n)
 {
     int in = l->in, out = l->out;
+    linear_ext *e = l->ext;
+    const float *w = e && e->weight ? e->weight(e, l) : l->w;
+    const float *xq = e && e->input ? e->input(e, l, x, n) : x;
 #pragma omp parallel if ((long)n * out >= PARALLEL_MIN)
     {
         int lo, hi;
@@ -34,13 +37,20 @@ void linear_forward(const linear *l, float *y, const float *x, int n)
         }
         if (hi > lo)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, hi - lo, out, in, 1.0f,
-                        x + (long)lo * in, in, l->w, out, beta, y + (long)lo * out, out);
+                        xq + (long)lo * in, in, w, out, beta, y + (long)lo * out, out);
     }
+    if (e && e->forward)
+        e->forward(e, l, y, x, n);
 }
 
 void linear_backward(const linear *l, float *dx, const float *dy, const float *x, int n)
 {
     int in = l->in, out = l->out;
+    linear_ext *e = l->ext;
+    const float *w = dx && e && e->weight ? e->weight(e, l) : l->w;
+    const float *xq = l->dw && e && e->input ? e->input(e, l, x, n) : x;
+    const float *gw = l->dw && e && e->grad_w ? e->grad_w(e, l, dy, n) : dy;
+    const float *gx = dx && e && e->grad_x ? e->grad_x(e, l, dy, n) : dy;
 #pragma omp parallel if ((long)n * out >= PARALLEL_MIN)
     {
         int lo, hi;
@@ -48,13 +58,13 @@ void linear_backward(const linear *l, float *dx, const float *dy, const float *x
             share(n, &lo, &hi);
             if (hi > lo)
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, hi - lo, in, out, 1.0f,
-                            dy + (long)lo * out, out, l->w, out, 1.0f, dx + (long)lo * in, in);
+                            gx + (long)lo * out, out, w, out, 1.0f, dx + (long)lo * in, in);
         }
         if (l->dw) { /* dW (in, out) += xᵀ dy, by rows of dW */
             share(in, &lo, &hi);
             if (hi > lo)
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, hi - lo, out, n, 1.0f,
-                            x + lo, in, dy, out, 1.0f, l->dw + (long)lo * out, out);
+                            xq + lo, in, gw, out, 1.0f, l->dw + (long)lo * out, out);
         }
         if (l->db) { /* by columns, each summed over the rows in order */
             share(out, &lo, &hi);
@@ -64,4 +74,6 @@ void linear_backward(const linear *l, float *dx, const float *dy, const float *x
                     l->db[o] += dy[(long)i * out + o];
         }
     }
+    if (e && e->backward)
+        e->backward(e, l, dx, dy, x, n);
 }

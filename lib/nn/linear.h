@@ -22,6 +22,28 @@ typedef struct {
     linear_ext *ext;
 } linear;
 
+/* What an extension may change in a layer's products; every hook is optional (NULL).
+ *   weight     the W to multiply with: a fake-quantized copy, a dequantized NF4 base ...
+ *              (called in forward and again in backward, for dx = dy Wᵀ)
+ *   input      the x to multiply with in forward and in dW = xᵀ dy (fake-quantized ...)
+ *   grad_w     the dy to use in dW = xᵀ dy (fake-quantized gradients)
+ *   grad_x     the dy to use in dx = dy Wᵀ
+ *   forward    runs after y = x W + b with the original x: adds an adapter's output
+ *   backward   runs after the layer's own backward with the original x and dy:
+ *              accumulates an adapter's gradients and its share of dx
+ * A hook returns either its argument or memory of its own that stays valid until the
+ * layer's next call.  Rounding hooks make a straight-through estimator: the backward
+ * treats the quantizer as the identity. */
+struct linear_ext {
+    const float *(*weight)(linear_ext *e, const linear *l);
+    const float *(*input)(linear_ext *e, const linear *l, const float *x, int n);
+    const float *(*grad_w)(linear_ext *e, const linear *l, const float *dy, int n);
+    const float *(*grad_x)(linear_ext *e, const linear *l, const float *dy, int n);
+    void (*forward)(linear_ext *e, const linear *l, float *y, const float *x, int n);
+    void (*backward)(linear_ext *e, const linear *l, float *dx, const float *dy,
+                     const float *x, int n);
+};
+
 /* y (n, out) = x (n, in) W + b; y is overwritten. */
 void linear_forward(const linear *l, float *y, const float *x, int n);
 
