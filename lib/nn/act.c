@@ -32,6 +32,7 @@ void gelu_backward(float *dx, const float *dy, const float *x, size_t n)
 
 void sigmoid_forward(float *y, const float *x, size_t n)
 {
+#pragma omp parallel for simd schedule(static) if (n >= PARALLEL_MIN)
     for (size_t i = 0; i < n; i++)
         y[i] = 1.0f / (1.0f + fast_expf(-x[i]));
 }

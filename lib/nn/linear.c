@@ -23,6 +23,22 @@ void linear_forward(const linear *l, float *y, const float *x, int n)
     linear_ext *e = l->ext;
     const float *w = e && e->weight ? e->weight(e, l) : l->w;
     const float *xq = e && e->input ? e->input(e, l, x, n) : x;
+    if (n == 1) { /* one token (sampling): a matrix-vector product, split by columns */
+#pragma omp parallel if ((long)in * out >= PARALLEL_MIN)
+        {
+            int lo, hi;
+            share(out, &lo, &hi);
+            if (l->b)
+                for (int o = lo; o < hi; o++)
+                    y[o] = l->b[o];
+            if (hi > lo)
+                cblas_sgemv(CblasRowMajor, CblasTrans, in, hi - lo, 1.0f, w + lo, out, xq, 1,
+                            l->b ? 1.0f : 0.0f, y + lo, 1);
+        }
+        if (e && e->forward)
+            e->forward(e, l, y, x, n);
+        return;
+    }
 #pragma omp parallel if ((long)n * out >= PARALLEL_MIN)
     {
         int lo, hi;

@@ -50,6 +50,20 @@ static void forward_and_backward_match_naive_products(void)
         }
 }
 
+/* One row (sampling) takes the matrix-vector path; it must agree with the batched one. */
+static void one_row_matches_the_batched_product(void)
+{
+    float w[IN * OUT], b[OUT], x[N * IN], y[N * OUT], y1[OUT];
+    fill(w, IN * OUT, 0.1f), fill(b, OUT, 0.2f), fill(x, N * IN, 0.3f);
+    linear l = {.in = IN, .out = OUT, .w = w, .b = b};
+    linear_forward(&l, y, x, N);
+    for (int i = 0; i < N; i++) {
+        linear_forward(&l, y1, x + i * IN, 1);
+        for (int o = 0; o < OUT; o++)
+            CHECK_NEAR(y1[o], y[i * OUT + o], 1e-5);
+    }
+}
+
 /* An extension that multiplies with 2W and counts its after-hooks. */
 typedef struct {
     linear_ext ext;
@@ -122,6 +136,7 @@ static void models_list_their_dense_layers(void)
 int main(void)
 {
     RUN(forward_and_backward_match_naive_products);
+    RUN(one_row_matches_the_batched_product);
     RUN(extension_hooks_change_the_products);
     RUN(models_list_their_dense_layers);
     return check_done();
