@@ -3,6 +3,7 @@
 #   make check      unit tests, CLI tests, sanitizer build, fuzz smoke; ends "N passed, N failed"
 #   make demo       the default pipeline (pipelines/demo.mk)
 #   make bench      benchmarks against their peers (bench/run)
+#   make quant      the quantized-pretraining study (pipelines/quant.mk)
 #   make fuzz       each fuzz target for FUZZ_SECONDS (default 60)
 #   make deps       install missing Debian packages
 #   make install PREFIX=/usr/local
@@ -41,7 +42,7 @@ FUZZ_OBJ   := $(patsubst %.c,build/fuzz/%.o,$(LIB_SRC))
 FUZZERS    := $(patsubst fuzz/%.c,build/fuzz/bin/%,$(FUZZ_SRC))
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps check unit asan fuzz fuzzers demo bench install clean
+.PHONY: all deps check unit asan fuzz fuzzers demo bench install clean quant
 all: $(TOOLS)
 
 deps:
@@ -101,6 +102,11 @@ fuzz: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory -f pipelines/demo.mk
+
+# The studies of pipelines/ (long: see each file for its grid and variables).
+quant: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -f pipelines/quant.mk
 
 bench: deps
 	@.ci/deps bench

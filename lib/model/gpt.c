@@ -143,7 +143,7 @@ static void gpt_declare(model *m)
 }
 
 /* The weights of the tensor prefix name suffix, and through grad its gradients (NULL
- * before the gradient slab exists). */
+ * before the gradient slab exists, and for a frozen tensor). */
 static float *tensor(model *m, float **grad, const char *prefix, const char *name,
                      const char *suffix)
 {
@@ -152,7 +152,7 @@ static float *tensor(model *m, float **grad, const char *prefix, const char *nam
     int i = param_find(&m->params, full);
     if (i < 0)
         die(EX_SOFTWARE, "gpt: no tensor %s", full);
-    *grad = param_g(&m->params, i);
+    *grad = param_learn_g(&m->params, i);
     return param_w(&m->params, i);
 }
 
@@ -405,11 +405,26 @@ static void block_backward(const model *m, const block *k, const block_acts *a, 
                        a->ln_1_rstd, N, C);
 }
 
+/* dwpe (T, C) += dx (B, T, C) summed over the batch */
+static void positions_backward(float *dwpe, const float *dx, int B, int T, int C)
+{
+#pragma omp parallel for schedule(static) if ((long)B * T * C >= PARALLEL_MIN)
+    for (int t = 0; t < T; t++) {
+        float *dpos = dwpe + (long)t * C;
+        for (int b = 0; b < B; b++) {
+            const float *row = dx + ((long)b * T + t) * C;
+#pragma omp simd
+            for (int c = 0; c < C; c++)
+                dpos[c] += row[c];
+        }
+    }
+}
+
 static void gpt_backward(model *m, const float *dlogp)
 {
     gpt *g = m->impl;
     int B = g->B, T = g->T, N = B * T, C = m->cfg.width, L = m->cfg.layers;
-    if (!g->training || !g->dwte)
+    if (!g->training || !g->grads.dres)
         die(EX_SOFTWARE, "gpt: backward without a training plan");
     if (!g->have_targets)
         die(EX_SOFTWARE, "gpt: backward after a forward without targets");
@@ -425,18 +440,11 @@ static void gpt_backward(model *m, const float *dlogp)
                        g->ln_f_rstd, N, C);
     for (int l = L - 1; l >= 0; l--)
         block_backward(m, &g->blocks[l], &g->acts[l], l ? g->acts[l - 1].res_out : g->encoded);
-    /* dres is now dL/d(encoded): into both embeddings */
-    embed_backward(g->dwte, d->dres, g->tokens, N, C, 1.0f);
-#pragma omp parallel for schedule(static) if ((long)B * T * C >= PARALLEL_MIN)
-    for (int t = 0; t < T; t++) {
-        float *dpos = g->dwpe + (long)t * C;
-        for (int b = 0; b < B; b++) {
-            const float *row = d->dres + ((long)b * T + t) * C;
-#pragma omp simd
-            for (int c = 0; c < C; c++)
-                dpos[c] += row[c];
-        }
-    }
+    /* dres is now dL/d(encoded): into both embeddings, unless they are frozen */
+    if (g->dwte)
+        embed_backward(g->dwte, d->dres, g->tokens, N, C, 1.0f);
+    if (g->dwpe)
+        positions_backward(g->dwpe, d->dres, B, T, C);
     g->have_targets = false; /* the logits are consumed */
 }
 

@@ -278,13 +278,14 @@ static void hawk_declare(model *m)
     declare(m, 0, C, 0, "norm_f.weight", 0);
 }
 
-/* The weights of a tensor, and its gradient in *grad (NULL until model_plan for training). */
+/* The weights of a tensor, and its gradient in *grad (NULL until model_plan for training,
+ * and for a frozen tensor). */
 static float *tensor(model *m, float **grad, const char *name)
 {
     int k = param_find(&m->params, name);
     if (k < 0)
         die(EX_SOFTWARE, "hawk: no tensor %s", name);
-    *grad = param_g(&m->params, k);
+    *grad = param_learn_g(&m->params, k);
     return param_w(&m->params, k);
 }
 
@@ -555,7 +556,8 @@ static void hawk_backward(model *m, const float *dlogp)
         rmsnorm_backward(g->dresid, L->dnorm_1, g->dnorm, a->resid + l * NC, L->norm_1,
                          la->rstd_1, N, C);
     }
-    embed_backward(hk->dwte, g->dresid, hk->tokens, N, C, sqrtf((float)C));
+    if (hk->dwte)
+        embed_backward(hk->dwte, g->dresid, hk->tokens, N, C, sqrtf((float)C));
 }
 
 static const float *hawk_logits(const model *m) { return ((const hawk *)m->impl)->acts.logits; }

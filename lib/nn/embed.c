@@ -87,7 +87,7 @@ void head_backward(float *dh, float *dwte, float *logits, const float *lse, cons
                         logits + (long)lo * V, V, wte, C, 1.0f, dh + (long)lo * C, C);
 #pragma omp barrier
         share(V, &lo, &hi); /* dwte += dlogitsᵀ h, by rows of dwte */
-        if (hi > lo)
+        if (dwte && hi > lo)
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, hi - lo, C, N, 1.0f, logits + lo,
                         V, h, C, 1.0f, dwte + (long)lo * C, C);
     }

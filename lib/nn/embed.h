@@ -24,7 +24,8 @@ void embed_backward(float *dwte, const float *dout, const uint32_t *tokens, int 
 void head_forward(float *logits, float *lse, float *logp, const float *h, const float *wte,
                   const uint32_t *targets, int N, int C, int V);
 /* From dlogp (N): dlogits = dlogp * (onehot(target) - softmax) in place of logits (the
- * logits are consumed), then dh += dlogits wte and dwte += dlogitsᵀ h. */
+ * logits are consumed), then dh += dlogits wte and dwte += dlogitsᵀ h (skipped when dwte
+ * is NULL: a frozen embedding). */
 void head_backward(float *dh, float *dwte, float *logits, const float *lse, const float *dlogp,
                    const float *h, const float *wte, const uint32_t *targets, int N, int C,
                    int V);

@@ -59,6 +59,8 @@ void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *
             dx[c] += s * (dy[c] * weight[c] - g_mean - n * gn_mean);
         }
     }
+    if (!dweight && !dbias) /* frozen */
+        return;
     /* dweight and dbias, a block of columns per task: each column sums its rows in order,
      * whatever the number of threads */
 #pragma omp parallel for schedule(static) if ((long)N * C >= PARALLEL_MIN)
@@ -75,8 +77,10 @@ void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *
             }
         }
         for (int c = 0; c < nc; c++) {
-            dweight[c0 + c] += dw[c];
-            dbias[c0 + c] += db[c];
+            if (dweight)
+                dweight[c0 + c] += dw[c];
+            if (dbias)
+                dbias[c0 + c] += db[c];
         }
     }
 }

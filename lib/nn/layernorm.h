@@ -15,7 +15,8 @@ void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
                        const float *weight, const float *bias, int N, int C);
 
 /* From dout (N, C): dinp (N, C) += dL/dinp, dweight (C) += dL/dweight, dbias (C) +=
- * dL/dbias, with inp, weight, mean and rstd of the forward. */
+ * dL/dbias, with inp, weight, mean and rstd of the forward.  dweight or dbias NULL: a
+ * frozen tensor, whose gradient is not computed. */
 void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                         const float *inp, const float *weight, const float *mean,
                         const float *rstd, int N, int C);

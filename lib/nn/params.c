@@ -52,8 +52,11 @@ void param_alloc_grads(param_set *ps)
 
 void param_zero_grads(param_set *ps)
 {
-    if (ps->g)
-        memset(ps->g, 0, ps->total * sizeof(float));
+    if (!ps->g)
+        return;
+    for (int i = 0; i < ps->n; i++)
+        if (!(ps->info[i].flags & PARAM_FROZEN))
+            memset(param_g(ps, i), 0, ps->info[i].count * sizeof(float));
 }
 
 void param_free(param_set *ps)

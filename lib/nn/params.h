@@ -41,6 +41,7 @@ int param_add(param_set *ps, const char *name, unsigned flags, int ndim, const i
 /* Allocate the weight slab (zeroed).  Tensors can no longer be added. */
 void param_alloc(param_set *ps);
 void param_alloc_grads(param_set *ps);
+/* Zero the gradients of the tensors that learn (a frozen tensor's are never written). */
 void param_zero_grads(param_set *ps);
 void param_free(param_set *ps);
 
@@ -48,6 +49,13 @@ static inline float *param_w(const param_set *ps, int i) { return ps->w + ps->in
 static inline float *param_g(const param_set *ps, int i)
 {
     return ps->g ? ps->g + ps->info[i].offset : NULL;
+}
+/* The gradient a layer accumulates into: NULL when there is no gradient slab or the
+ * tensor is PARAM_FROZEN, and then no layer computes it (a frozen base costs LoRA no dW
+ * product).  Flags are read when a model binds its layers, at model_plan(). */
+static inline float *param_learn_g(const param_set *ps, int i)
+{
+    return ps->info[i].flags & PARAM_FROZEN ? NULL : param_g(ps, i);
 }
 /* Index of a tensor by name, or -1. */
 int param_find(const param_set *ps, const char *name);

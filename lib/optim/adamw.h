@@ -12,7 +12,17 @@
  *
  * PARAM_FROZEN tensors are skipped everywhere: no update, no moments, no share of the
  * gradient norm.  Sums over the gradients add fixed blocks in a fixed order, so the norm
- * (and therefore training) does not depend on the number of threads. */
+ * (and therefore training) does not depend on the number of threads.
+ *
+ * Low-bit moments: with adamw_hparams.m_store or v_store set (bits 4 or 8), that moment
+ * is held as b-bit codes (two 4-bit codes per byte) and float scales, one per tensor, per
+ * row of a tensor (its last dimension; a vector is one row) or per group of G elements of
+ * a row (G divides the row), instead of a float slab (o->m or o->v is then NULL).  A step
+ * decodes the moments of a chunk of whole rows, updates them and the weights exactly as
+ * above with the new float values, and encodes them again with fresh scales (a tensor-wide
+ * scale needs a first pass for the tensor's range).  adamw_get_moments() and
+ * adamw_set_moments() carry them to and from float slabs for checkpoints: setting what
+ * getting gave restores the codes and the decoded values exactly. */
 #ifndef RUNNEL_OPTIM_ADAMW_H
 #define RUNNEL_OPTIM_ADAMW_H
 
@@ -20,10 +30,14 @@
 #include <stdint.h>
 
 #include "nn/params.h"
+#include "quant/quant.h"
 
 typedef struct {
     double beta1, beta2, eps, weight_decay;
+    quant_spec m_store, v_store; /* bits 4 or 8: low-bit moments; 0: float32 */
 } adamw_hparams;
+
+typedef struct adamw_lowbit adamw_lowbit;
 
 typedef struct {
     size_t offset, count; /* a run of learning elements in the slab, in floats */
@@ -38,9 +52,14 @@ typedef struct {
     adamw_block *blocks;  /* the learning tensors cut into fixed blocks */
     int n_blocks;
     double *partial;      /* (n_blocks) per-block sums of squares */
+    adamw_lowbit *lowbit; /* the low-bit moments, or NULL */
 } adamw;
 
-/* Set up the optimizer of ps (whose flags must be final: frozen tensors get no state). */
+/* NULL if h's moment storage applies to the tensors of ps that learn, else why not (in
+ * msg: a group that does not divide a row, naming the tensor). */
+const char *adamw_check(const param_set *ps, const adamw_hparams *h, char *msg, size_t len);
+/* Set up the optimizer of ps (whose flags must be final: frozen tensors get no state);
+ * the moment storage must pass adamw_check(). */
 void adamw_init(adamw *o, param_set *ps, adamw_hparams h);
 void adamw_free(adamw *o);
 
@@ -51,6 +70,13 @@ double adamw_grad_norm(adamw *o);
 double adamw_clip(adamw *o, double max_norm);
 /* One update with learning rate lr from the gradients in ps->g. */
 void adamw_step(adamw *o, double lr);
+
+/* Bytes the optimizer holds for its state: the moments (float slabs, or codes, scales and
+ * zero points) and the buffers of low-bit steps; not the per-block norm sums. */
+size_t adamw_state_bytes(const adamw *o);
+/* The moments as float slabs like ps->w (frozen tensors' entries untouched). */
+void adamw_get_moments(const adamw *o, float *m, float *v);
+void adamw_set_moments(adamw *o, const float *m, const float *v);
 
 /* The learning rate of step (1 .. steps): linear warmup from 0 to lr over the first
  * warmup steps (step / warmup of lr), then a cosine from lr down to min_lr, reached at

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/threads.h"
 
 const char *quant_parse(quant_spec *q, const char *text)
 {
@@ -80,20 +81,10 @@ size_t quant_nscales(const quant_spec *q, int rows, int cols)
     return 1;
 }
 
-/* The scale shared by element (i, j). */
-static inline size_t block_of(const quant_spec *q, int cols, int i, int j)
-{
-    switch (q->gran) {
-    case QUANT_PER_TENSOR: return 0;
-    case QUANT_PER_ROW: return (size_t)i;
-    case QUANT_PER_COLUMN: return (size_t)j;
-    case QUANT_PER_GROUP: return (size_t)i * (size_t)(cols / q->group) + (size_t)(j / q->group);
-    }
-    return 0;
-}
-
 /* Scales (and zero points) of every block from its range.  The asymmetric range always
- * holds 0, so the zero point is an exact code and no element is clipped by more than s/2. */
+ * holds 0, so the zero point is an exact code and no element is clipped by more than s/2.
+ * Ranges are minima and maxima, which do not depend on the order of the elements, so the
+ * rows split across threads freely. */
 static void block_scales(const quant_spec *q, float *scales, float *zeros, const float *x,
                          int rows, int cols)
 {
@@ -101,15 +92,39 @@ static void block_scales(const quant_spec *q, float *scales, float *zeros, const
     float *lo = xmalloc(nb * sizeof *lo), *hi = xmalloc(nb * sizeof *hi);
     for (size_t k = 0; k < nb; k++)
         lo[k] = hi[k] = 0.0f;
-    for (int i = 0; i < rows; i++)
-        for (int j = 0; j < cols; j++) {
-            size_t k = block_of(q, cols, i, j);
-            float v = x[(size_t)i * cols + j];
-            if (v < lo[k])
-                lo[k] = v;
-            if (v > hi[k])
-                hi[k] = v;
+    long n = (long)rows * cols;
+    if (q->gran == QUANT_PER_COLUMN) {
+        for (int i = 0; i < rows; i++) {
+            const float *xi = x + (size_t)i * cols;
+            for (int j = 0; j < cols; j++) {
+                lo[j] = xi[j] < lo[j] ? xi[j] : lo[j];
+                hi[j] = xi[j] > hi[j] ? xi[j] : hi[j];
+            }
         }
+    } else if (q->gran == QUANT_PER_TENSOR) {
+        float l = 0.0f, h = 0.0f;
+#pragma omp parallel for schedule(static) reduction(min : l) reduction(max : h) if (n >= PARALLEL_MIN)
+        for (long i = 0; i < n; i++) {
+            l = x[i] < l ? x[i] : l;
+            h = x[i] > h ? x[i] : h;
+        }
+        lo[0] = l;
+        hi[0] = h;
+    } else { /* runs of len elements, one block each: rows or groups */
+        int len = q->gran == QUANT_PER_ROW ? cols : q->group;
+        long runs = n / len;
+#pragma omp parallel for schedule(static) if (n >= PARALLEL_MIN)
+        for (long k = 0; k < runs; k++) {
+            const float *xk = x + (size_t)k * len;
+            float l = 0.0f, h = 0.0f;
+            for (int j = 0; j < len; j++) {
+                l = xk[j] < l ? xk[j] : l;
+                h = xk[j] > h ? xk[j] : h;
+            }
+            lo[k] = l;
+            hi[k] = h;
+        }
+    }
     float qmax = (float)((1 << q->bits) - 1), qp = (float)((1 << (q->bits - 1)) - 1);
     for (size_t k = 0; k < nb; k++) {
         if (q->asymmetric) {
@@ -124,19 +139,27 @@ static void block_scales(const quant_spec *q, float *scales, float *zeros, const
     free(hi);
 }
 
-/* Round v to an integer code in [lo, hi]: nearest, or stochastically with u in [0, 1). */
-static inline float round_code(float v, const quant_spec *q, uint64_t noise, float lo, float hi)
+/* v rounded to the nearest integer, ties away from zero, as roundf() but inline: for
+ * |v| < 2^22, adding and taking away 1.5 2^23 rounds to nearest even exactly, and a tie
+ * that went to the even integer nearer zero is moved up. */
+static inline float round_away(float v)
 {
-    float r;
-    if (q->stochastic)
-        r = floorf(v + (float)(noise >> 40) * 0x1.0p-24f);
-    else
-        r = roundf(v);
-    return fminf(fmaxf(r, lo), hi);
+    float a = fabsf(v), t = (a + 0x1.8p23f) - 0x1.8p23f;
+    t += a - t == 0.5f ? 1.0f : 0.0f;
+    return copysignf(t, v);
+}
+
+/* floorf(v) inline, for |v| < 2^22. */
+static inline float floor_small(float v)
+{
+    float t = (v + 0x1.8p23f) - 0x1.8p23f;
+    return t > v ? t - 1.0f : t;
 }
 
 /* Quantize every element, writing either its dequantized value (fake_out) or its stored
- * code: one loop for both, so fake and real quantization round identically. */
+ * code: one loop for both, so fake and real quantization round identically.  Values are
+ * clamped to the code range before rounding (the same as after, the bounds being
+ * integers; a NaN becomes the lowest code). */
 static void quantize(const quant_spec *q, const float *x, int rows, int cols, rng_t *rng,
                      float *fake_out, uint8_t *codes, float *scales, float *zeros)
 {
@@ -147,17 +170,46 @@ static void quantize(const quant_spec *q, const float *x, int rows, int cols, rn
     float qp = (float)((1 << (q->bits - 1)) - 1), qmax = (float)((1 << q->bits) - 1);
     float lo = q->asymmetric ? 0.0f : -qp, hi = q->asymmetric ? qmax : qp;
     float bias = q->asymmetric ? 0.0f : (float)(1 << (q->bits - 1));
-#pragma omp parallel for schedule(static)
+    int gsize = q->gran == QUANT_PER_GROUP ? q->group : cols;
+    int per_row = cols / gsize; /* scales per row for rows and groups */
+#pragma omp parallel for schedule(static) if ((long)rows * cols >= PARALLEL_MIN)
     for (int i = 0; i < rows; i++)
-        for (int j = 0; j < cols; j++) {
-            size_t idx = (size_t)i * cols + j;
-            size_t k = block_of(q, cols, i, j);
-            float s = scales[k], z = q->asymmetric ? zeros[k] : 0.0f;
-            float c = round_code(x[idx] / s + z, q, q->stochastic ? mix64(base + idx) : 0, lo, hi);
-            if (fake_out)
-                fake_out[idx] = s * (c - z);
-            else
-                codes[idx] = (uint8_t)(c + bias);
+        for (int g = 0; g < cols; g += gsize) {
+            size_t k = q->gran == QUANT_PER_TENSOR ? 0
+                       : q->gran == QUANT_PER_COLUMN ? 0
+                       : (size_t)i * per_row + (size_t)(g / gsize);
+            const float *sc = q->gran == QUANT_PER_COLUMN ? scales + g : scales + k;
+            const float *zc = !q->asymmetric ? NULL
+                              : q->gran == QUANT_PER_COLUMN ? zeros + g : zeros + k;
+            int cstep = q->gran == QUANT_PER_COLUMN; /* 1: a scale per element */
+            size_t at = (size_t)i * cols + (size_t)g;
+            if (fake_out && !cstep && !q->stochastic) { /* the hot case, vectorized */
+                float s = sc[0], z = zc ? zc[0] : 0.0f;
+                const float *xa = x + at;
+                float *ya = fake_out + at;
+#pragma omp simd
+                for (int j = 0; j < gsize; j++) {
+                    float v = xa[j] / s + z;
+                    v = v > lo ? v : lo;
+                    v = v < hi ? v : hi;
+                    ya[j] = s * (round_away(v) - z);
+                }
+                continue;
+            }
+            for (int j = 0; j < gsize; j++) {
+                size_t idx = at + (size_t)j;
+                float s = sc[cstep * j], z = zc ? zc[cstep * j] : 0.0f;
+                float v = x[idx] / s + z, c;
+                if (q->stochastic)
+                    v += (float)(mix64(base + idx) >> 40) * 0x1.0p-24f;
+                v = v > lo ? v : lo;
+                v = v < hi ? v : hi;
+                c = q->stochastic ? floor_small(v) : round_away(v);
+                if (fake_out)
+                    fake_out[idx] = s * (c - z);
+                else
+                    codes[idx] = (uint8_t)(c + bias);
+            }
         }
 }
 
@@ -174,6 +226,18 @@ void quant_encode(const quant_spec *q, uint8_t *codes, float *scales, float *zer
                   const float *x, int rows, int cols, rng_t *rng)
 {
     quantize(q, x, rows, cols, rng, NULL, codes, scales, zeros);
+}
+
+/* The scale shared by element (i, j). */
+static inline size_t block_of(const quant_spec *q, int cols, int i, int j)
+{
+    switch (q->gran) {
+    case QUANT_PER_TENSOR: return 0;
+    case QUANT_PER_ROW: return (size_t)i;
+    case QUANT_PER_COLUMN: return (size_t)j;
+    case QUANT_PER_GROUP: return (size_t)i * (size_t)(cols / q->group) + (size_t)(j / q->group);
+    }
+    return 0;
 }
 
 void quant_decode(const quant_spec *q, float *x, const uint8_t *codes, const float *scales,

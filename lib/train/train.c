@@ -42,6 +42,7 @@ void trainer_init(trainer *t, model *m, const train_hparams *h, train_loss loss,
     t->h = *h;
     t->loss = loss;
     t->data = data;
+    t->learn = model_params(m);
     size_t n = (size_t)h->batch * h->seq_len;
     t->tokens = xmalloc(n * sizeof *t->tokens);
     t->targets = xmalloc(n * sizeof *t->targets);
@@ -49,6 +50,14 @@ void trainer_init(trainer *t, model *m, const train_hparams *h, train_loss loss,
     t->dlogp = xmalloc(n * sizeof *t->dlogp);
     model_plan(m, h->batch, h->seq_len, true);
     adamw_init(&t->opt, model_params(m), h->adam);
+}
+
+void trainer_learn(trainer *t, param_set *ps)
+{
+    param_alloc_grads(ps);
+    adamw_free(&t->opt);
+    adamw_init(&t->opt, ps, t->h.adam);
+    t->learn = ps;
 }
 
 void trainer_free(trainer *t)
@@ -63,7 +72,7 @@ void trainer_free(trainer *t)
 
 /* ---- state/train.mp ---- */
 
-enum { U64, F64, EOT, INT };
+enum { U64, F64, EOT, INT, RECIPE }; /* RECIPE: optional, absent when "" */
 
 /* Every field of state/train.mp, in the order written. */
 typedef struct {
@@ -96,6 +105,7 @@ static int state_fields(state_field *f, train_hparams *h, train_progress *p)
     FIELD("eval_every", U64, &h->eval_every);
     FIELD("eval_windows", U64, &h->eval_windows);
     FIELD("checkpoint_every", U64, &h->checkpoint_every);
+    FIELD("recipe", RECIPE, h->recipe);
 #undef FIELD
     return n;
 }
@@ -110,8 +120,10 @@ static void pack_state(msgpack_sbuffer *sb, const train_hparams *h0, const train
     int n = state_fields(f, &h, &p);
     msgpack_packer pk;
     msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, (size_t)n);
+    msgpack_pack_map(&pk, (size_t)(h.recipe[0] ? n : n - 1));
     for (int i = 0; i < n; i++) {
+        if (f[i].type == RECIPE && !h.recipe[0])
+            continue;
         msgpack_pack_str(&pk, strlen(f[i].key));
         msgpack_pack_str_body(&pk, f[i].key, strlen(f[i].key));
         switch (f[i].type) {
@@ -123,6 +135,10 @@ static void pack_state(msgpack_sbuffer *sb, const train_hparams *h0, const train
                 msgpack_pack_nil(&pk);
             else
                 msgpack_pack_uint32(&pk, *(uint32_t *)f[i].field);
+            break;
+        case RECIPE:
+            msgpack_pack_str(&pk, strlen(h.recipe));
+            msgpack_pack_str_body(&pk, h.recipe, strlen(h.recipe));
             break;
         }
     }
@@ -183,12 +199,18 @@ static const char *parse_state(const char *buf, size_t len, train_hparams *h,
             if ((ok = v->type == MSGPACK_OBJECT_NIL || (uint && v->via.u64 < TOKENS_NO_EOT)))
                 *(uint32_t *)f[j].field = uint ? (uint32_t)v->via.u64 : TOKENS_NO_EOT;
             break;
+        case RECIPE:
+            if ((ok = v->type == MSGPACK_OBJECT_STR && v->via.str.size < TRAIN_RECIPE_MAX)) {
+                memcpy(h->recipe, v->via.str.ptr, v->via.str.size);
+                h->recipe[v->via.str.size] = 0;
+            }
+            break;
         }
         if (!ok)
             snprintf(msg, msglen, "key \"%s\" has a value of the wrong type or range", f[j].key);
     }
     for (int j = 0; j < n && !msg[0]; j++)
-        if (!have[j])
+        if (!have[j] && f[j].type != RECIPE)
             snprintf(msg, msglen, "key \"%s\" is missing", f[j].key);
 done:
     msgpack_unpacked_destroy(&u);
@@ -201,6 +223,7 @@ void train_state_read(const ckpt_reader *r, train_hparams *h, train_progress *p)
         die(EX_DATAERR, "%s: no training state (state/train.mp): cannot resume from it",
             r->name);
     char msg[256];
+    memset(h, 0, sizeof *h); /* what state/train.mp does not hold: float moments, no recipe */
     if (parse_state(r->train_state, r->train_state_len, h, p, msg, sizeof msg))
         die(EX_DATAERR, "%s: member state/train.mp: %s", r->name, msg);
 }
@@ -208,10 +231,18 @@ void train_state_read(const ckpt_reader *r, train_hparams *h, train_progress *p)
 void trainer_resume(trainer *t, ckpt_reader *r, const train_progress *p)
 {
     param_set *ps = model_params(t->m);
-    ckpt_read(r, ps, t->opt.m, t->opt.v);
+    /* low-bit moments come through float slabs */
+    float *m = t->opt.lowbit ? xcalloc(ps->total, sizeof *m) : t->opt.m;
+    float *v = t->opt.lowbit ? xcalloc(ps->total, sizeof *v) : t->opt.v;
+    ckpt_read(r, ps, m, v);
     if (!r->has_moments)
         die(EX_DATAERR, "%s: no optimizer state (state/adam_m, state/adam_v): cannot resume "
             "from it", r->name);
+    if (t->opt.lowbit) {
+        adamw_set_moments(&t->opt, m, v);
+        free(m);
+        free(v);
+    }
     t->step = p->step;
     t->opt.t = p->step;
     t->data->pos = p->data_pos % t->data->n;
@@ -222,6 +253,11 @@ void trainer_save(trainer *t, const char *path)
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
     pack_state(&sb, &t->h, &(train_progress){t->step, t->data->pos});
+    param_set *ps = model_params(t->m);
+    float *m = t->opt.lowbit ? xcalloc(ps->total, sizeof *m) : t->opt.m;
+    float *v = t->opt.lowbit ? xcalloc(ps->total, sizeof *v) : t->opt.v;
+    if (t->opt.lowbit)
+        adamw_get_moments(&t->opt, m, v);
     ckpt_write(path, &(ckpt_contents){
                          .cfg = model_cfg(t->m),
                          .params = model_params(t->m),
@@ -229,10 +265,14 @@ void trainer_save(trainer *t, const char *path)
                          .tokenizer_len = t->tokenizer_len,
                          .train_state = sb.data,
                          .train_state_len = sb.size,
-                         .adam_m = t->opt.m,
-                         .adam_v = t->opt.v,
+                         .adam_m = m,
+                         .adam_v = v,
                      });
     msgpack_sbuffer_destroy(&sb);
+    if (t->opt.lowbit) {
+        free(m);
+        free(v);
+    }
     t->saved_step = t->step;
 }
 
@@ -263,6 +303,30 @@ double train_evaluate(trainer *t)
     return sum / (double)count;
 }
 
+/* The loss and its stats over the validation batches, each batch weighted by the examples
+ * in it. */
+static double evaluate_batches(trainer *t, double *stats)
+{
+    batch_source *val = t->val_batches;
+    int B = t->h.batch, T = t->h.seq_len, S = t->stats.n;
+    double sum = 0, weight = 0;
+    for (int j = 0; j < S; j++)
+        stats[j] = 0;
+    uint64_t n = val->count(val, B);
+    for (uint64_t k = 0; k < n; k++) {
+        int examples = val->get(val, k, B, T, t->tokens, t->targets);
+        model_forward(t->m, t->tokens, t->targets, t->logp);
+        double l = t->loss.fn(t->loss.ctx, t->tokens, t->targets, t->logp, t->dlogp, B, T);
+        sum += l * examples;
+        weight += examples;
+        for (int j = 0; j < S; j++)
+            stats[j] += t->stats.values[j] * examples;
+    }
+    for (int j = 0; j < S; j++)
+        stats[j] /= weight;
+    return sum / weight;
+}
+
 /* ---- metric records ---- */
 
 static void put_f64_or_nil(rec_writer *w, const char *key, double v)
@@ -280,9 +344,9 @@ static void config_record(trainer *t)
     const param_set *ps = model_params(t->m);
     const train_hparams *h = &t->h;
     size_t learning = 0;
-    for (int i = 0; i < ps->n; i++)
-        if (!(ps->info[i].flags & PARAM_FROZEN))
-            learning += ps->info[i].count;
+    for (int i = 0; i < t->learn->n; i++)
+        if (!(t->learn->info[i].flags & PARAM_FROZEN))
+            learning += t->learn->info[i].count;
     rec_begin(w);
     rec_put_cstr(w, "event", "config");
     rec_put_cstr(w, "arch", c->arch);
@@ -314,15 +378,36 @@ static void config_record(trainer *t)
     rec_put_u64(w, "eval_windows", h->eval_windows);
     rec_put_u64(w, "checkpoint_every", h->checkpoint_every);
     rec_put_u64(w, "threads", (uint64_t)threads_count());
-    rec_put_u64(w, "tokens", t->data->n);
-    if (t->val)
+    if (t->batches) {
+        rec_put_u64(w, "examples", t->batches->examples);
+        rec_put_u64(w, "tokens", t->batches->tokens);
+    } else {
+        rec_put_u64(w, "tokens", t->data->n);
+    }
+    if (t->val_batches)
+        rec_put_u64(w, "val_examples", t->val_batches->examples);
+    else if (t->val)
         rec_put_u64(w, "val_tokens", t->val->n);
     rec_put_u64(w, "start_step", t->step);
+    rec_put_u64(w, "optimizer_bytes", adamw_state_bytes(&t->opt));
+    if (h->recipe[0])
+        rec_put_cstr(w, "recipe", h->recipe);
     rec_end(w);
     rec_flush(w);
 }
 
-static void step_record(trainer *t, double loss, double lr, double norm, double tokens_per_s)
+/* The loss's stats, as NAME (prefix "") or val_NAME. */
+static void stats_record(trainer *t, const char *prefix, const double *stats)
+{
+    for (int j = 0; j < t->stats.n; j++) {
+        char key[64];
+        snprintf(key, sizeof key, "%s%s", prefix, t->stats.names[j]);
+        rec_put_f64(t->metrics, key, stats[j]);
+    }
+}
+
+static void step_record(trainer *t, double loss, double lr, double norm, double tokens_per_s,
+                        const double *stats)
 {
     rec_writer *w = t->metrics;
     rec_begin(w);
@@ -332,18 +417,30 @@ static void step_record(trainer *t, double loss, double lr, double norm, double 
     rec_put_f64(w, "lr", lr);
     rec_put_f64(w, "grad_norm", norm);
     rec_put_f64(w, "tokens_per_s", tokens_per_s);
+    stats_record(t, "", stats);
     rec_end(w);
     rec_flush(w);
 }
 
+static void set_mode(trainer *t, bool training)
+{
+    if (t->hooks.mode)
+        t->hooks.mode(t->hooks.ctx, training);
+}
+
 static double eval_record(trainer *t)
 {
-    double val_loss = train_evaluate(t);
+    double stats[TRAIN_MAX_STATS];
+    set_mode(t, false);
+    double val_loss = t->val_batches ? evaluate_batches(t, stats) : train_evaluate(t);
+    set_mode(t, true);
     rec_writer *w = t->metrics;
     rec_begin(w);
     rec_put_cstr(w, "event", "eval");
     rec_put_u64(w, "step", t->step);
     rec_put_f64(w, "val_loss", val_loss);
+    if (t->val_batches)
+        stats_record(t, "val_", stats);
     rec_end(w);
     rec_flush(w);
     return val_loss;
@@ -371,8 +468,13 @@ train_step_result train_step(trainer *t)
     uint64_t step = t->step + 1;
     train_step_result res = {0};
     param_zero_grads(model_params(t->m));
+    if (t->learn != model_params(t->m))
+        param_zero_grads(t->learn);
     for (int k = 0; k < K; k++) {
-        token_stream_next(t->data, B, T, t->tokens, t->targets);
+        if (t->batches)
+            t->batches->next(t->batches, B, T, t->tokens, t->targets);
+        else
+            token_stream_next(t->data, B, T, t->tokens, t->targets);
         model_forward(t->m, t->tokens, t->targets, t->logp);
         double l = t->loss.fn(t->loss.ctx, t->tokens, t->targets, t->logp, t->dlogp, B, T);
         if (!isfinite(l))
@@ -381,6 +483,8 @@ train_step_result train_step(trainer *t)
             t->dlogp[i] /= (float)K;
         model_backward(t->m, t->dlogp);
         res.loss += l / K;
+        for (int j = 0; j < t->stats.n; j++)
+            res.stats[j] += t->stats.values[j] / K;
     }
     res.grad_norm = adamw_clip(&t->opt, h->clip);
     if (!isfinite(res.grad_norm))
@@ -391,12 +495,24 @@ train_step_result train_step(trainer *t)
     return res;
 }
 
+static void save(trainer *t)
+{
+    if (!t->hooks.save) {
+        trainer_save(t, t->checkpoint);
+        return;
+    }
+    t->hooks.save(t->hooks.ctx, t->checkpoint);
+    t->saved_step = t->step;
+}
+
 void train_run(trainer *t)
 {
     const train_hparams *h = &t->h;
     double start = now(), loss = NAN, val_loss = NAN;
     uint64_t evaluated = UINT64_MAX;
+    bool validating = t->val || t->val_batches;
     config_record(t);
+    set_mode(t, true);
     while (t->step < h->steps) {
         double t0 = now();
         train_step_result s = train_step(t);
@@ -404,24 +520,25 @@ void train_run(trainer *t)
         loss = s.loss;
         double tokens_per_s = (double)h->batch * h->seq_len * h->accum / (now() - t0);
         if (step % h->log_every == 0 || step == h->steps)
-            step_record(t, s.loss, s.lr, s.grad_norm, tokens_per_s);
+            step_record(t, s.loss, s.lr, s.grad_norm, tokens_per_s, s.stats);
         if (t->progress)
             fprintf(stderr, "\r%s: step %llu/%llu  loss %.4f  lr %.3g  %.0f tokens/s ",
                     err_prog, (unsigned long long)step, (unsigned long long)h->steps, s.loss,
                     s.lr, tokens_per_s);
-        if (t->val && h->eval_every && step % h->eval_every == 0) {
+        if (validating && h->eval_every && step % h->eval_every == 0) {
             val_loss = eval_record(t);
             evaluated = step;
         }
         if (t->checkpoint && h->checkpoint_every && step % h->checkpoint_every == 0)
-            trainer_save(t, t->checkpoint);
+            save(t);
     }
     if (t->progress)
         fputc('\n', stderr);
-    if (t->val && evaluated != t->step)
+    set_mode(t, false);
+    if (validating && evaluated != t->step)
         val_loss = eval_record(t);
     if (t->checkpoint && t->saved_step != t->step)
-        trainer_save(t, t->checkpoint);
+        save(t);
     rec_writer *w = t->metrics;
     rec_begin(w);
     rec_put_cstr(w, "event", "done");

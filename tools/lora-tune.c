@@ -1,0 +1,61 @@
+/* lora-tune: supervised fine-tuning of a language model on prompts and responses, by full
+ * fine-tuning, LoRA or QLoRA. */
+#include "train/sft.h"
+#include "train/tune.h"
+
+static const char usage[] =
+    "usage: lora-tune --base CKPT [--full | --lora | --qlora] [--targets attn|mlp|all]\n"
+    "                 [--rank R] [--alpha A] [--dropout P] [--adapter FILE] [-o FILE]\n"
+    "                 [--merged FILE] [training options] [FILE]\n"
+    "Fine-tune the model CKPT on the records of FILE (default stdin), each a `prompt` and\n"
+    "a `response` (text, or ids as prompt_tokens and response_tokens); the loss is the\n"
+    "cross-entropy of the response tokens.  Metric records (setup, config, step, eval,\n"
+    "done) go to stdout.\n"
+    "\n"
+    "method:\n"
+    "  --base CKPT          the model to start from (with its tokenizer)\n"
+    "  --full               train every weight of the model\n"
+    "  --lora               train low-rank adapters on a frozen model (default)\n"
+    "  --qlora              the same with the frozen model's dense layers in NF4\n"
+    "  --targets T          adapted layers: attn, mlp or all (default all)\n"
+    "  --rank R             adapter rank (default 8)\n"
+    "  --alpha A            adapter scale alpha / R (default 16)\n"
+    "  --dropout P          dropout on the adapters' input (default 0.05)\n"
+    "  --adapter FILE       start from this adapter (its settings) instead of new ones\n"
+    "training:\n"
+    "  -B, --batch N        examples per micro-batch (default 8)\n"
+    "  -T, --seq-len N      positions per row (default: the longest example, within the\n"
+    "                       context); longer responses are cut\n"
+    "  --accum N, --steps N, --lr X, --min-lr X, --warmup N, --wd X (default 0),\n"
+    "  --beta1 X, --beta2 X, --eps X, --clip X    as train(1)\n"
+    "  -s, --seed S         seed of the adapters, the data order and dropout (default 1)\n"
+    "  -j, --threads N      threads (default RUNNEL_THREADS, else all cores)\n"
+    "reporting and output:\n"
+    "  --log-every N, --eval-every N, --progress    as train(1)\n"
+    "  --val FILE           validation examples\n"
+    "  -o, --checkpoint F   the adapter (LoRA, QLoRA) or the model (full) to F\n"
+    "  --checkpoint-every N also every N steps (default: at the end only)\n"
+    "  --merged FILE        the model with the adapters merged into it, to FILE\n"
+    "  -h, --help           this text; --version the version\n";
+
+int main(int argc, char **argv)
+{
+    tune_options o;
+    tune_parse(&o, argc, argv, &(tune_tool){.usage = usage});
+    tune_run run;
+    tune_load(&run, &o);
+    seq_source train, val;
+    sft_load(&train, o.input, &run.fmt, o.h.seed);
+    if (o.val)
+        sft_load(&val, o.val, &run.fmt, o.h.seed);
+    seq_source *sources[2] = {&train, &val};
+    uint64_t cut = tune_fit(&run, &o, sources, o.val ? 2 : 1);
+    tune_start(&run, &o, sft_loss(), (train_stats){0}, &train.base, o.val ? &val.base : NULL,
+               cut);
+    train_run(&run.t);
+    tune_finish(&run);
+    seq_source_free(&train);
+    if (o.val)
+        seq_source_free(&val);
+    return 0;
+}
