@@ -1,0 +1,85 @@
+/* Fuzz the trace reader and the diagnosis: arbitrary bytes (plain or gzip) read as a
+ * record stream, each record parsed as a trace record (trace_parse) and fed to the
+ * diagnosis routines in step order, as diagnose(1) does.  Malformed records must end in
+ * die() (diverted here into a longjmp), never in a crash, a hang or a routine reading
+ * past what it was given; a stream that gets through is finished (diag_finish). */
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "base/err.h"
+#include "rec/rec.h"
+#include "rl/diag.h"
+
+static jmp_buf on_die;
+
+static void exit_hook(int code) { longjmp(on_die, code ? code : -1); }
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    err_set_exit_hook(exit_hook);
+    return 0;
+}
+
+static uint64_t findings;
+
+static void count(void *ctx, const diag_finding *f)
+{
+    /* every finding is complete: a code, texts, a severity in range */
+    if (!f->code || !f->meaning || !f->practice || !f->fixes || f->severity > DIAG_ERROR ||
+        f->n_evidence > DIAG_MAX_EVIDENCE)
+        abort();
+    findings++;
+}
+
+/* As in fuzz_rec.c: inputs whose msgpack headers declare more than 2^20 items are skipped
+ * (msgpack-c reserves memory for the declared count before reading the items). */
+static bool declares_huge_container(int fd)
+{
+    enum { MAX = 1 << 24 };
+    static unsigned char buf[MAX];
+    gzFile gz = gzdopen(dup(fd), "rb");
+    int n = gz ? gzread(gz, buf, MAX) : -1;
+    if (gz)
+        gzclose(gz);
+    if (lseek(fd, 0, SEEK_SET) != 0)
+        abort();
+    for (int i = 0; i + 4 < n; i++)
+        if ((buf[i] == 0xdd || buf[i] == 0xdf) &&
+            ((uint32_t)buf[i + 1] << 24 | buf[i + 2] << 16 | buf[i + 3] << 8 | buf[i + 4]) > 1u << 20)
+            return true;
+    return false;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static trace_rec t;
+    int fd = memfd_create("fuzz_trace", 0);
+    if (fd < 0 || write(fd, data, size) != (ssize_t)size || lseek(fd, 0, SEEK_SET) != 0)
+        abort();
+    if (declares_huge_container(fd)) {
+        close(fd);
+        return 0;
+    }
+    rec_reader *volatile in = rec_open_fd(fd, "<fuzz>");
+    diag *volatile d = diag_new(count, NULL);
+    if (setjmp(on_die) == 0) {
+        rec r;
+        uint64_t last = 0;
+        while (rec_next(in, &r)) {
+            trace_parse(&r, &t);
+            if (t.step < last)
+                rec_fail(&r, "step %llu after %llu", (unsigned long long)t.step,
+                         (unsigned long long)last);
+            last = t.step;
+            diag_feed(d, &t, r.index);
+        }
+        diag_finish(d);
+    }
+    diag_free(d);
+    rec_close(in);
+    return 0;
+}
