@@ -75,9 +75,10 @@ for r in msgpack.Unpacker(sys.stdin.buffer, raw=False, read_size=1 << 20):
 print(n)
 PY
 t_runnel=$(median_seconds 3 "diagnose $trace")
+t_read=$(median_seconds 3 "take -n 100000000 $trace")
 t_python=$(median_seconds 3 "$PY $BENCH_TMP/decode.py <$trace")
 mb=$(awk -v b="$(stat -c %s "$trace")" 'BEGIN {printf "%.0f", b / 1e6}')
-echo "# diagnose on $records records ($mb MB): runnel ${t_runnel}s; python3-msgpack decoding only ${t_python}s"
+echo "# diagnose on $records records ($mb MB): runnel ${t_runnel}s (reading and copying them with take: ${t_read}s); python3-msgpack decoding only ${t_python}s"
 figure diagnose_records records/s "$(awk -v n=$records -v t="$t_runnel" 'BEGIN {printf "%.0f", n / t}')" \
     "$(awk -v n=$records -v t="$t_python" 'BEGIN {printf "%.0f", n / t}')"
 

@@ -311,13 +311,19 @@ static void saturated_feed(diag *d, routine *r, const trace_rec *t)
 
 /* ---- weights_diverging ---- */
 
+enum { RECENT = 16 }; /* window means kept per layer */
+
 typedef struct {
     lsq cur[TRACE_MAX_LAYERS];
-    double first[TRACE_MAX_LAYERS], prev[TRACE_MAX_LAYERS];
-    int rising[TRACE_MAX_LAYERS];
-    int windows, records;
+    double first[TRACE_MAX_LAYERS];
+    double recent[TRACE_MAX_LAYERS][RECENT]; /* the last window means, a ring */
+    int windows[TRACE_MAX_LAYERS], records;
 } weights_state;
 
+/* A layer's largest weight diverges when it has grown factor-fold since the first window
+ * and still grows by rate over the last `span` windows: healthy weights also grow a lot
+ * (a Q-network's, as the values reach the scale of the returns) but their growth slows
+ * down. */
 static void weights_feed(diag *d, routine *r, const trace_rec *t)
 {
     weights_state *s = r->state;
@@ -333,28 +339,32 @@ static void weights_feed(diag *d, routine *r, const trace_rec *t)
         return;
     diag_ran(r);
     s->records = 0;
+    int span = (int)fmin(fmax(r->p[3], 1), RECENT - 1);
     for (int i = 0; i < TRACE_MAX_LAYERS; i++) {
         if (s->cur[i].n == 0)
             continue;
         double m = s->cur[i].my;
         memset(&s->cur[i], 0, sizeof s->cur[i]);
-        if (s->windows == 0 || s->first[i] == 0) {
+        int k = s->windows[i]++;
+        s->recent[i][k % RECENT] = m;
+        if (k == 0 || s->first[i] == 0) {
             s->first[i] = m;
-            s->prev[i] = m;
             continue;
         }
-        s->rising[i] = m > s->prev[i] ? s->rising[i] + 1 : 0;
-        s->prev[i] = m;
-        if (m > r->p[1] * s->first[i] && s->rising[i] >= (int)r->p[2]) {
+        if (k < span)
+            continue;
+        double before = s->recent[i][(k - span) % RECENT];
+        if (m > r->p[1] * s->first[i] && before > 0 && m >= (1 + r->p[2]) * before) {
             diag_fire(d, r, DIAG_ERROR, t->step,
                       (diag_evidence[]){{"w_maxabs", m}, {"first_w_maxabs", s->first[i]},
-                                        {"layer", i}, {0}},
-                      "the largest weight of layer %s grew %.3g-fold, to %.3g, and still grows",
-                      t->n_layers > i ? t->layers[i].name : "?", m / s->first[i], m);
+                                        {"recent_growth", m / before}, {"layer", i}, {0}},
+                      "the largest weight of layer %s grew %.3g-fold, to %.3g, and still grows "
+                      "(%.2g-fold in the last %d windows)",
+                      t->n_layers > i ? t->layers[i].name : "?", m / s->first[i], m,
+                      m / before, span);
             return;
         }
     }
-    s->windows++;
 }
 
 /* ---- lr_too_high, lr_too_low: the size of updates relative to the weights ---- */
@@ -577,14 +587,15 @@ const routine_def diag_health_routines[] = {
         .needs = "update records with layers[].w_maxabs",
         .meaning = "A layer's weights keep growing by a large factor: the optimization is "
                    "unstable and the values or logits the layer produces grow with them.",
-        .practice = "Weights settle to a scale set by the targets; steady growth over the "
-                    "whole run means divergence.",
+        .practice = "Weights settle to a scale set by the targets: their growth slows down; "
+                    "growth that does not slow down means divergence.",
         .fixes = "Lower the learning rate; clip gradients; check the targets (a discount "
                  "factor of 1 or more, bootstrapping through terminal states, unscaled "
                  "rewards); add weight decay.",
         .params = {{"window", 10, "update records per window"},
                    {"factor", 50, "growth of a layer's window mean of w_maxabs over its first"},
-                   {"rising", 3, "windows in a row, each larger than the one before"}},
+                   {"rate", 0.1, "the growth over the last span windows that counts as still growing"},
+                   {"span", 3, "windows (at most 15)"}},
         .state_size = sizeof(weights_state),
         .feed = weights_feed,
     },
