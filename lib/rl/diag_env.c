@@ -59,9 +59,15 @@ static void constant_feed(diag *d, routine *r, const trace_rec *t)
         used += t->action_counts[i] > 0;
     if ((t->flags & TB_ACTION_COUNTS) && used < 2)
         return;
+    /* A standard deviation computed from sums of squares is rounding, not 0, for a
+     * constant: compare it with the size of the observations. */
+    double size = trace_has(t, TF_OBS_MIN) && trace_has(t, TF_OBS_MAX)
+                      ? fmax(fabs(t->v[TF_OBS_MIN]), fabs(t->v[TF_OBS_MAX]))
+                  : trace_has(t, TF_OBS_MEAN) ? fabs(t->v[TF_OBS_MEAN])
+                                              : 0;
     bool constant;
     if (trace_has(t, TF_OBS_STD))
-        constant = t->v[TF_OBS_STD] == 0;
+        constant = t->v[TF_OBS_STD] <= r->p[1] * size;
     else if (trace_has(t, TF_OBS_MIN) && trace_has(t, TF_OBS_MAX))
         constant = t->v[TF_OBS_MIN] == t->v[TF_OBS_MAX];
     else
@@ -161,7 +167,8 @@ const routine_def diag_env_routines[] = {
                  "step (obs = next_obs); check copies and references of observation "
                  "buffers; check the environment's step function.",
         .params = {{"episodes", 5, "consecutive episodes with an unchanging observation (and, "
-                                 "with action_counts, two actions or more)"}},
+                                 "with action_counts, two actions or more)"},
+                   {"tolerance", 1e-6, "obs_std up to this fraction of the largest |obs| is 0"}},
         .state_size = sizeof(constant_state),
         .feed = constant_feed,
     },

@@ -71,8 +71,7 @@ static bool loss_of(const trace_rec *t, bool prefer_value, double *v)
 
 typedef struct {
     wtrack w;
-    double smallest; /* window mean of |loss| */
-    int rising;      /* windows in a row, each above the one before */
+    int rising;  /* windows in a row, each above the one before */
     double prev;
 } diverge_state;
 
@@ -80,7 +79,6 @@ static void diverge_init(diag *d, routine *r)
 {
     diverge_state *s = r->state;
     wtrack_init(&s->w, (int)r->p[0]);
-    s->smallest = INFINITY;
 }
 
 static void diverge_free(routine *r) { wtrack_free(&((diverge_state *)r->state)->w); }
@@ -92,16 +90,18 @@ static void diverge_feed(diag *d, routine *r, const trace_rec *t)
     if (!loss_of(t, false, &v) || !wtrack_add(&s->w, t->step, (double)d->grad_steps, fabs(v)))
         return;
     diag_ran(r);
-    double m = s->w.win[s->w.n - 1].fit.my;
+    /* Against the first window: a loss that falls near 0 once a task is mastered (a
+     * critic's, when every episode reaches the limit) jumps by large factors from there
+     * without diverging. */
+    double m = s->w.win[s->w.n - 1].fit.my, first = fmax(s->w.win[0].fit.my, 1e-12);
     s->rising = s->w.n > 1 && m > s->prev ? s->rising + 1 : 0;
     s->prev = m;
-    if (m > r->p[1] * fmax(s->smallest, 1e-12) && s->rising >= (int)r->p[2])
+    if (m > r->p[1] * first && s->rising >= (int)r->p[2])
         diag_fire(d, r, DIAG_ERROR, t->step,
-                  (diag_evidence[]){{"window_mean", m}, {"smallest_window_mean", s->smallest},
-                                    {"growth", m / fmax(s->smallest, 1e-12)}, {0}},
-                  "the loss grew %.3g-fold, from a window mean of %.3g to %.3g, rising for %d windows",
-                  m / fmax(s->smallest, 1e-12), s->smallest, m, s->rising);
-    s->smallest = fmin(s->smallest, m);
+                  (diag_evidence[]){{"window_mean", m}, {"first_window_mean", first},
+                                    {"growth", m / first}, {0}},
+                  "the loss grew %.3g-fold, from a window mean of %.3g at the start to %.3g, "
+                  "rising for %d windows", m / first, first, m, s->rising);
 }
 
 typedef struct {
@@ -482,7 +482,7 @@ const routine_def diag_health_routines[] = {
         .fixes = "Lower the learning rate; clip gradients; use a Huber loss for values; "
                  "check the discount factor (gamma > 1 diverges) and the target network.",
         .params = {{"window", 20, "update records per window"},
-                   {"factor", 1000, "growth of the window mean of |loss| over its smallest"},
+                   {"factor", 1000, "growth of the window mean of |loss| over the first window's"},
                    {"rising", 3, "windows in a row, each larger than the one before"}},
         .state_size = sizeof(diverge_state),
         .init = diverge_init,

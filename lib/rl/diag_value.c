@@ -420,7 +420,7 @@ const routine_def diag_value_routines[] = {
         .fixes = "Multiply the bootstrap term by (1 - terminated); do not treat truncation "
                  "as termination, nor termination as truncation.",
         .params = {{"window", 10, "update records per window"},
-                   {"factor", 1.5, "a window mean above this multiple of the bound is overestimated"},
+                   {"factor", 1.25, "a window mean above this multiple of the bound is overestimated"},
                    {"episodes", 20, "episodes needed first"}},
         .state_size = sizeof(q_state),
         .feed = over_feed,

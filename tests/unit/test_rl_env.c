@@ -90,6 +90,8 @@ static void registry_constants(void)
     CHECK(pe->obs_dim == 3 && pe->n_actions == 0 && pe->max_episode_steps == 200);
     CHECK(pe->act_low == -2.0 && pe->act_high == 2.0 && isnan(pe->reward_threshold));
     CHECK(gw->obs_dim == 2 && gw->n_actions == 4 && gw->max_episode_steps == 100);
+    CHECK(cp->ends == RL_ENDS_FAILING && pe->ends == RL_ENDS_NEVER);
+    CHECK(mc->ends == RL_ENDS_AT_GOAL && ac->ends == RL_ENDS_AT_GOAL && gw->ends == RL_ENDS_AT_GOAL);
 }
 
 /* Initial states follow Gymnasium's distributions: every CartPole and Acrobot component
