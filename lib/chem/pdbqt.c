@@ -178,7 +178,9 @@ int pdbqt_next(chem_src *s, chem_mol *m, chem_error *err)
                 return skip_model(s, in_model);
         } else if (starts(line, len, "TORSDOF")) {
             int n;
-            if (sscanf(line + 7, "%d", &n) != 1 || n < 0)
+            char count[32]; /* the line is not NUL-terminated: parse a copy */
+            column(line, len, 8, len, count, sizeof count);
+            if (sscanf(count, "%d", &n) != 1 || n < 0)
                 return chem_fail(err, "%s: line %u: TORSDOF needs a count", s->name, s->line),
                        skip_model(s, in_model);
             m->torsdof = n;
