@@ -4,6 +4,8 @@
 #   make demo       the default pipeline (pipelines/demo.mk)
 #   make bench      benchmarks against their peers (bench/run)
 #   make quant      the quantized-pretraining study (pipelines/quant.mk)
+#   make align      the preference-alignment study (pipelines/align.mk)
+#   make diagnose-eval  the evaluation of diagnose on injected RL faults (pipelines/diagnose.mk)
 #   make fuzz       each fuzz target for FUZZ_SECONDS (default 60)
 #   make deps       install missing Debian packages
 #   make install PREFIX=/usr/local
@@ -42,7 +44,7 @@ FUZZ_OBJ   := $(patsubst %.c,build/fuzz/%.o,$(LIB_SRC))
 FUZZERS    := $(patsubst fuzz/%.c,build/fuzz/bin/%,$(FUZZ_SRC))
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps check unit asan fuzz fuzzers demo bench install clean quant
+.PHONY: all deps check unit asan fuzz fuzzers demo bench install clean quant align diagnose-eval
 all: $(TOOLS)
 
 deps:
@@ -104,9 +106,13 @@ demo: deps
 	@$(MAKE) --no-print-directory -f pipelines/demo.mk
 
 # The studies of pipelines/ (long: see each file for its grid and variables).
-quant: deps
+quant align: deps
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory -f pipelines/quant.mk
+	@$(MAKE) --no-print-directory -f pipelines/$@.mk
+
+diagnose-eval: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -f pipelines/diagnose.mk
 
 bench: deps
 	@.ci/deps bench

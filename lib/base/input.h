@@ -1,6 +1,8 @@
 /* input: what a tool reads — a file, or standard input for "-" — with gzip recognised by
- * its magic bytes and inflated on the fly (zlib passes other input through unchanged,
- * and reads concatenated gzip members as one stream).
+ * its magic bytes and inflated on the fly (other input passes through unchanged;
+ * concatenated gzip members read as one stream; anything else after a member is an
+ * error).  A read returns what is available, as read(2) does, so a consumer of a pipe
+ * sees data as soon as it is written.
  *
  * A missing or unreadable file exits 66, bad gzip data (a stream cut short, a corrupt
  * member) exits 65 and a failed read exits 74, each naming the input. */
@@ -15,7 +17,7 @@ typedef struct input input;
 input *input_open(const char *path);
 /* Read from an open descriptor, which the input then owns; name is used in messages. */
 input *input_open_fd(int fd, const char *name);
-/* Read up to n bytes; returns 0 only at the end of the input. */
+/* Read up to n bytes, at least one unless the input has ended: 0 only at its end. */
 size_t input_read(input *in, void *buf, size_t n);
 const char *input_name(const input *in);
 void input_close(input *in);

@@ -14,14 +14,6 @@ void openblas_set_num_threads(int n); /* from OpenBLAS (cblas.h does not always 
 
 static int n_threads = 1;
 
-/* OpenMP threads that wait at a barrier sleep instead of spinning, unless the user says
- * otherwise: spinning threads take the cores from OpenBLAS and from each other whenever
- * the machine has other work (measured: gpt training 4x faster on a loaded 2-core
- * machine).  The runtime reads OMP_WAIT_POLICY before main(), hence .preinit_array. */
-static void default_wait_policy(void) { setenv("OMP_WAIT_POLICY", "passive", 0); }
-__attribute__((section(".preinit_array"), used)) static void (*const preinit)(void) =
-    default_wait_policy;
-
 int threads_parse(const char *opt, const char *arg) { return (int)cli_u64(opt, arg, 1, 1024); }
 
 int threads_init(int requested)

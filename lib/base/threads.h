@@ -11,6 +11,21 @@
  * saves, and much more when the machine is busy.  Use as
  *     #pragma omp parallel for schedule(static) if (n >= PARALLEL_MIN)  */
 #define PARALLEL_MIN (1 << 14)
+/* The same for a matrix-vector product (one token through a layer, when sampling), in
+ * multiply-adds: below it the product takes a few microseconds, less than waking a
+ * second thread to share it. */
+#define PARALLEL_MIN_MACS (1L << 18)
+
+#include <omp.h>
+
+/* Inside a parallel region: this thread's share [*lo, *hi) of n rows, contiguous and in
+ * thread order, so the split depends only on the thread count. */
+static inline void thread_share(long n, long *lo, long *hi)
+{
+    int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    *lo = n * t / nt;
+    *hi = n * (t + 1) / nt;
+}
 
 /* Parse a -j argument (dies with 64 on a bad value). */
 int threads_parse(const char *opt, const char *arg);

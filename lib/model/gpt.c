@@ -15,7 +15,6 @@
  * plan() for a batch shape, so forward and backward allocate nothing.  Training keeps each
  * block's activations for the backward; inference lets every block reuse the first one's.
  * Incremental inference keeps a cache of each layer's keys and values. */
-#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -537,8 +536,8 @@ static const float *gpt_step(model *m, model_state *st, uint32_t token)
             s->x[i] += s->proj[i];
     }
     layernorm_forward(s->ln, &mean, &rstd, s->x, g->ln_f.w, g->ln_f.b, 1, C);
-    cblas_sgemv(CblasRowMajor, CblasNoTrans, c->vocab, C, 1.0f, g->wte, C, s->ln, 1, 0.0f,
-                s->logits, 1);
+    float lse;
+    head_forward(s->logits, &lse, NULL, s->ln, g->wte, NULL, 1, C, c->vocab);
     st->pos++;
     return s->logits;
 }

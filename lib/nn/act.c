@@ -7,13 +7,26 @@
 
 #define GELU_K 0.7978845608028654f /* sqrt(2/pi) */
 
+static void gelu_range(float *y, const float *x, long lo, long hi)
+{
+#pragma omp simd
+    for (long i = lo; i < hi; i++) {
+        float v = x[i];
+        y[i] = 0.5f * v * (1.0f + fast_tanhf(GELU_K * (v + 0.044715f * v * v * v)));
+    }
+}
 
 void gelu_forward(float *y, const float *x, size_t n)
 {
-#pragma omp parallel for simd schedule(static) if (n >= PARALLEL_MIN)
-    for (size_t i = 0; i < n; i++) {
-        float v = x[i];
-        y[i] = 0.5f * v * (1.0f + fast_tanhf(GELU_K * (v + 0.044715f * v * v * v)));
+    if (n < PARALLEL_MIN) { /* without the cost of entering a parallel region */
+        gelu_range(y, x, 0, (long)n);
+        return;
+    }
+#pragma omp parallel
+    {
+        long lo, hi;
+        thread_share((long)n, &lo, &hi);
+        gelu_range(y, x, lo, hi);
     }
 }
 
@@ -35,4 +48,32 @@ void sigmoid_forward(float *y, const float *x, size_t n)
 #pragma omp parallel for simd schedule(static) if (n >= PARALLEL_MIN)
     for (size_t i = 0; i < n; i++)
         y[i] = 1.0f / (1.0f + fast_expf(-x[i]));
+}
+
+void relu_forward(float *y, const float *x, size_t n)
+{
+#pragma omp parallel for simd schedule(static) if (n >= PARALLEL_MIN)
+    for (size_t i = 0; i < n; i++)
+        y[i] = x[i] > 0 ? x[i] : 0;
+}
+
+void relu_backward(float *dx, const float *dy, const float *y, size_t n)
+{
+#pragma omp parallel for simd schedule(static) if (n >= PARALLEL_MIN)
+    for (size_t i = 0; i < n; i++)
+        dx[i] = y[i] > 0 ? dy[i] : 0;
+}
+
+void tanh_forward(float *y, const float *x, size_t n)
+{
+#pragma omp parallel for schedule(static) if (n >= PARALLEL_MIN)
+    for (size_t i = 0; i < n; i++)
+        y[i] = tanhf(x[i]);
+}
+
+void tanh_backward(float *dx, const float *dy, const float *y, size_t n)
+{
+#pragma omp parallel for simd schedule(static) if (n >= PARALLEL_MIN)
+    for (size_t i = 0; i < n; i++)
+        dx[i] = dy[i] * (1 - y[i] * y[i]);
 }

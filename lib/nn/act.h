@@ -12,4 +12,12 @@ void gelu_backward(float *dx, const float *dy, const float *x, size_t n);
 
 void sigmoid_forward(float *y, const float *x, size_t n);
 
+/* relu and tanh (libm's, exact) may work in place (y == x).  Their backward passes take
+ * the forward's output y, which is all they need, and set dx rather than add to it, so
+ * that they too may work in place (dx == dy). */
+void relu_forward(float *y, const float *x, size_t n);
+void relu_backward(float *dx, const float *dy, const float *y, size_t n);
+void tanh_forward(float *y, const float *x, size_t n);
+void tanh_backward(float *dx, const float *dy, const float *y, size_t n);
+
 #endif

@@ -104,30 +104,20 @@ void attention_step(float *out, float *att, const float *q, const float *k, cons
     int hs = C / NH;
     float scale = 1.0f / sqrtf((float)hs);
     for (int h = 0; h < NH; h++) {
-        const float *qh = q + h * hs;
-        float max = -INFINITY;
-        for (int t = 0; t < n; t++) {
-            const float *kt = k + (long)t * C + h * hs;
-            float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-            for (int i = 0; i < hs; i++)
-                s += qh[i] * kt[i];
-            att[t] = s * scale;
+        /* scores (n) = K_h q_h scale, K_h (n, hs) with row stride C */
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, n, hs, scale, k + h * hs, C, q + h * hs, 1,
+                    0.0f, att, 1);
+        float max = att[0];
+        for (int t = 1; t < n; t++)
             max = att[t] > max ? att[t] : max;
-        }
         float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
         for (int t = 0; t < n; t++) {
             att[t] = fast_expf(att[t] - max);
             sum += att[t];
         }
-        float *oh = out + h * hs;
-        memset(oh, 0, (size_t)hs * sizeof *oh);
-        for (int t = 0; t < n; t++) {
-            const float *vt = v + (long)t * C + h * hs;
-            float p = att[t] / sum;
-#pragma omp simd
-            for (int i = 0; i < hs; i++)
-                oh[i] += p * vt[i];
-        }
+        /* out_h (hs) = V_hᵀ att / sum */
+        cblas_sgemv(CblasRowMajor, CblasTrans, n, hs, 1.0f / sum, v + h * hs, C, att, 1, 0.0f,
+                    out + h * hs, 1);
     }
 }

@@ -29,23 +29,43 @@ void embed_backward(float *dwte, const float *dout, const uint32_t *tokens, int 
     }
 }
 
-/* This thread's share [*lo, *hi) of n rows. */
-static void share(int n, int *lo, int *hi)
-{
-    int t = omp_get_thread_num(), nt = omp_get_num_threads();
-    *lo = (int)((long)n * t / nt);
-    *hi = (int)((long)n * (t + 1) / nt);
-}
-
 /* Each thread takes a share of the positions: its logits by one sgemm, then their
  * log-sum-exp. */
+/* The logits of one position (sampling), split across threads by vocabulary rows. */
+static void head_one(float *logits, float *lse, float *logp, const float *h, const float *wte,
+                     const uint32_t *targets, int C, int V)
+{
+#pragma omp parallel if ((long)V * C >= PARALLEL_MIN_MACS)
+    {
+        long lo, hi;
+        thread_share(V, &lo, &hi);
+        if (hi > lo)
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, hi - lo, C, 1.0f, wte + lo * C, C, h, 1,
+                        0.0f, logits + lo, 1);
+    }
+    float max = logits[0];
+    for (int v = 1; v < V; v++)
+        max = logits[v] > max ? logits[v] : max;
+    float sum = 0;
+#pragma omp simd reduction(+ : sum)
+    for (int v = 0; v < V; v++)
+        sum += fast_expf(logits[v] - max);
+    *lse = max + logf(sum);
+    if (logp)
+        *logp = targets[0] == EMBED_IGNORE ? 0.0f : logits[targets[0]] - *lse;
+}
+
 void head_forward(float *logits, float *lse, float *logp, const float *h, const float *wte,
                   const uint32_t *targets, int N, int C, int V)
 {
+    if (N == 1) {
+        head_one(logits, lse, logp, h, wte, targets, C, V);
+        return;
+    }
 #pragma omp parallel if ((long)N * V >= PARALLEL_MIN)
     {
-        int lo, hi;
-        share(N, &lo, &hi);
+        long lo, hi;
+        thread_share(N, &lo, &hi);
         if (hi > lo)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, hi - lo, V, C, 1.0f,
                         h + (long)lo * C, C, wte, C, 0.0f, logits + (long)lo * V, V);
@@ -71,8 +91,8 @@ void head_backward(float *dh, float *dwte, float *logits, const float *lse, cons
 {
 #pragma omp parallel if ((long)N * V >= PARALLEL_MIN)
     {
-        int lo, hi;
-        share(N, &lo, &hi);
+        long lo, hi;
+        thread_share(N, &lo, &hi);
         for (int i = lo; i < hi; i++) {
             float *row = logits + (long)i * V;
             float g = targets[i] == EMBED_IGNORE ? 0.0f : dlogp[i];
@@ -86,7 +106,7 @@ void head_backward(float *dh, float *dwte, float *logits, const float *lse, cons
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, hi - lo, C, V, 1.0f,
                         logits + (long)lo * V, V, wte, C, 1.0f, dh + (long)lo * C, C);
 #pragma omp barrier
-        share(V, &lo, &hi); /* dwte += dlogitsᵀ h, by rows of dwte */
+        thread_share(V, &lo, &hi); /* dwte += dlogitsᵀ h, by rows of dwte */
         if (dwte && hi > lo)
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, hi - lo, C, N, 1.0f, logits + lo,
                         V, h, C, 1.0f, dwte + (long)lo * C, C);

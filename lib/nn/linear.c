@@ -9,14 +9,6 @@
 
 #include "base/threads.h"
 
-/* This thread's share [*lo, *hi) of n rows. */
-static void share(int n, int *lo, int *hi)
-{
-    int t = omp_get_thread_num(), nt = omp_get_num_threads();
-    *lo = (int)((long)n * t / nt);
-    *hi = (int)((long)n * (t + 1) / nt);
-}
-
 void linear_forward(const linear *l, float *y, const float *x, int n)
 {
     int in = l->in, out = l->out;
@@ -24,10 +16,10 @@ void linear_forward(const linear *l, float *y, const float *x, int n)
     const float *w = e && e->weight ? e->weight(e, l) : l->w;
     const float *xq = e && e->input ? e->input(e, l, x, n) : x;
     if (n == 1) { /* one token (sampling): a matrix-vector product, split by columns */
-#pragma omp parallel if ((long)in * out >= PARALLEL_MIN)
+#pragma omp parallel if ((long)in * out >= PARALLEL_MIN_MACS)
         {
-            int lo, hi;
-            share(out, &lo, &hi);
+            long lo, hi;
+            thread_share(out, &lo, &hi);
             if (l->b)
                 for (int o = lo; o < hi; o++)
                     y[o] = l->b[o];
@@ -41,8 +33,8 @@ void linear_forward(const linear *l, float *y, const float *x, int n)
     }
 #pragma omp parallel if ((long)n * out >= PARALLEL_MIN)
     {
-        int lo, hi;
-        share(n, &lo, &hi);
+        long lo, hi;
+        thread_share(n, &lo, &hi);
         float beta = 0.0f;
         if (l->b) {
             for (int i = lo; i < hi; i++)
@@ -69,21 +61,21 @@ void linear_backward(const linear *l, float *dx, const float *dy, const float *x
     const float *gx = dx && e && e->grad_x ? e->grad_x(e, l, dy, n) : dy;
 #pragma omp parallel if ((long)n * out >= PARALLEL_MIN)
     {
-        int lo, hi;
+        long lo, hi;
         if (dx) { /* dx (n, in) += dy (n, out) Wᵀ, by rows of dx */
-            share(n, &lo, &hi);
+            thread_share(n, &lo, &hi);
             if (hi > lo)
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, hi - lo, in, out, 1.0f,
                             gx + (long)lo * out, out, w, out, 1.0f, dx + (long)lo * in, in);
         }
         if (l->dw) { /* dW (in, out) += xᵀ dy, by rows of dW */
-            share(in, &lo, &hi);
+            thread_share(in, &lo, &hi);
             if (hi > lo)
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, hi - lo, out, n, 1.0f,
                             xq + lo, in, gw, out, 1.0f, l->dw + (long)lo * out, out);
         }
         if (l->db) { /* by columns, each summed over the rows in order */
-            share(out, &lo, &hi);
+            thread_share(out, &lo, &hi);
             for (int i = 0; i < n; i++)
 #pragma omp simd
                 for (int o = lo; o < hi; o++)

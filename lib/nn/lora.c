@@ -41,14 +41,6 @@ bool lora_targets_match(unsigned targets, const char *name)
  * region costs more than it saves below about a million multiply-adds. */
 #define PARALLEL_MACS (64L * PARALLEL_MIN)
 
-/* This thread's share [*lo, *hi) of n rows. */
-static void share(long n, long *lo, long *hi)
-{
-    int t = omp_get_thread_num(), nt = omp_get_num_threads();
-    *lo = n * t / nt;
-    *hi = n * (t + 1) / nt;
-}
-
 /* C (M, N) = alpha op(A) op(B) + beta C, row-major. */
 static void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, long M, int N, long K, float alpha,
                  const float *A, int lda, const float *B, int ldb, float beta, float *C,
@@ -110,7 +102,7 @@ static const float *lora_weight(linear_ext *e, const linear *l)
 #pragma omp parallel if ((long)in * out * (r + 1) >= PARALLEL_MACS)
     {
         long lo, hi;
-        share(in, &lo, &hi);
+        thread_share(in, &lo, &hi);
         if (hi > lo)
             memcpy(sum + lo * out, w + lo * out, (size_t)(hi - lo) * out * sizeof *sum);
         gemm(CblasNoTrans, CblasNoTrans, hi - lo, out, r, s->scale, A + lo * r, r, B, out,
@@ -157,7 +149,7 @@ static void lora_forward(linear_ext *e, const linear *l, float *y, const float *
 #pragma omp parallel if ((long)n * r * (in + out) >= PARALLEL_MACS)
     {
         long lo, hi;
-        share(n, &lo, &hi);
+        thread_share(n, &lo, &hi);
         const float *xin = x;
         if (a->masked) {
             dropout(xd, x, lo * in, hi * in, a->mask, s->cfg.dropout);
@@ -195,7 +187,7 @@ static void lora_backward(linear_ext *e, const linear *l, float *dx, const float
 #pragma omp parallel if ((long)n * r * (in + out) >= PARALLEL_MACS)
     {
         long lo, hi;
-        share(n, &lo, &hi);
+        thread_share(n, &lo, &hi);
         gemm(CblasNoTrans, CblasTrans, hi - lo, r, out, s->scale, dy + lo * out, out, B, out,
              0.0f, du + lo * r, r);
         if (a->masked)
@@ -212,11 +204,11 @@ static void lora_backward(linear_ext *e, const linear *l, float *dx, const float
         }
 #pragma omp barrier
         const float *xin = a->masked ? xd : x;
-        share(in, &lo, &hi);
+        thread_share(in, &lo, &hi);
         if (dA)
             gemm(CblasTrans, CblasNoTrans, hi - lo, r, n, 1.0f, xin + lo, in, du, r, 1.0f,
                  dA + lo * r, r);
-        share(r, &lo, &hi);
+        thread_share(r, &lo, &hi);
         if (dB)
             gemm(CblasTrans, CblasNoTrans, hi - lo, out, n, s->scale, xa + lo, r, dy, out,
                  1.0f, dB + lo * out, out);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "nn/act.h"
 
 void mlp_init(mlp *m, const char *name, const int *sizes, int n_layers, mlp_act act,
               int max_batch, double out_scale, rng_t *rng)
@@ -72,12 +73,7 @@ const float *mlp_forward(mlp *m, const float *x, int n)
         linear_forward(&m->lin[i], y, in, n);
         if (i < m->n_layers - 1) {
             size_t count = (size_t)n * (size_t)m->lin[i].out;
-            if (m->act == MLP_RELU)
-                for (size_t k = 0; k < count; k++)
-                    y[k] = y[k] > 0 ? y[k] : 0;
-            else
-                for (size_t k = 0; k < count; k++)
-                    y[k] = tanhf(y[k]);
+            (m->act == MLP_RELU ? relu_forward : tanh_forward)(y, y, count);
         }
         in = y;
     }
@@ -95,9 +91,8 @@ void mlp_backward(mlp *m, const float *dy)
         if (i == m->n_layers - 1) {
             memcpy(dpre, g, count * sizeof(float));
         } else {
-            const float *y = m->h[i];
-            for (size_t k = 0; k < count; k++)
-                dpre[k] = m->act == MLP_RELU ? (y[k] > 0 ? g[k] : 0) : g[k] * (1 - y[k] * y[k]);
+            /* g may be dpre itself: the previous layer's dx */
+            (m->act == MLP_RELU ? relu_backward : tanh_backward)(dpre, g, m->h[i], count);
         }
         float *dx = NULL;
         if (i > 0) {

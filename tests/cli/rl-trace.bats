@@ -28,6 +28,15 @@ load helper
     ! cmp -s a.mp c.mp
 }
 
+@test "rl-trace: with their defaults dqn and ppo solve CartPole-v1 within 100k steps" {
+    # solved: an evaluation of 100 greedy episodes with a mean return of at least 475
+    for agent in dqn ppo; do
+        run bash -c "rl-trace -a $agent --stop-when-solved | mp2json | jq -c 'select(.event == \"done\") | .solved_step'"
+        assert_success
+        [ "$output" != null ] && [ "$output" -le 100000 ]
+    done
+}
+
 @test "rl-trace: every environment and agent runs; Pendulum gets ppo" {
     for env in CartPole-v1 MountainCar-v0 Acrobot-v1 GridWorld-v0; do
         for agent in dqn reinforce ppo; do

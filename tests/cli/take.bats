@@ -19,6 +19,41 @@ load helper
     no_temp_files
 }
 
+@test "take: concatenated gzip members are one stream; bytes after a member exit 65" {
+    bytes a.mp 81 a2 69 64 01
+    bytes b.mp 81 a2 69 64 02
+    gzip -k a.mp b.mp
+    cat a.mp.gz b.mp.gz >ab.mp.gz
+    run bash -c "take ab.mp.gz | od -An -tx1 | tr -s ' \n' ' '"
+    assert_success
+    assert_output " 81 a2 69 64 01 81 a2 69 64 02 "
+    { cat a.mp.gz; printf 'junk'; } >junk.mp.gz
+    run take junk.mp.gz
+    assert_failure 65
+    assert_output --partial "junk.mp.gz: bad gzip data: data after the end"
+    head -c 12 a.mp.gz >cut.mp.gz
+    run take cut.mp.gz
+    assert_failure 65
+    assert_output --partial "cut.mp.gz: bad gzip data: unexpected end of file"
+}
+
+@test "take: a record written to a pipe is passed on before the writer ends" {
+    # the writer holds the pipe open for 20 s after its record: take -n 1 must not wait
+    # for more input to fill a buffer, plain or gzip
+    bytes a.mp 81 a2 69 64 01
+    mkfifo p
+    for z in cat "gzip -c"; do
+        ( $z <a.mp; exec sleep 20 ) >p 3>&- &
+        SECONDS=0
+        run take -n 1 p
+        kill $!
+        assert_success
+        [ "$SECONDS" -lt 10 ]
+        run od -An -tx1 <<<"$output"
+        assert_output --partial "81 a2 69 64 01"
+    done
+}
+
 @test "take: -n 0 writes nothing; empty input is an empty stream" {
     bytes in.mp 81 a2 69 64 01
     run take -n 0 in.mp
