@@ -72,7 +72,8 @@ RESULTS := $(patsubst %,$(OUT)/runs/%/result.json,$(CELLS)) \
 
 .PHONY: all clean
 .DELETE_ON_ERROR:
-.SECONDARY:
+# kept, but not .SECONDARY: make would not rebuild a missing result of an up-to-date table
+.PRECIOUS: $(OUT)/runs/%/trained
 all: $(OUT)/table.md
 
 $(OUT)/table.md: $(RESULTS) $(HERE)/table.py
