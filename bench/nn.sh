@@ -20,6 +20,10 @@
 #                               token after a one-token prompt, SEQS sequences (runnel:
 #                               `sample` on SEQS records, less the time of a run that
 #                               generates one token, i.e. without loading and start-up)
+#   nn_sample_gpt_{S,M}_bound   the same runnel figure against its bound: sampling a token
+#                               reads every weight once, so it cannot go faster than the
+#                               machine reads the weights' bytes (bench/read_bandwidth.c,
+#                               2 threads, a buffer of that size, best of its passes)
 #   nn_train_gpt_M_peak_rss     peak resident memory (MB) of `train` on M against the plan
 #                               (peer column): 4 bytes x (parameters, gradients and two
 #                               AdamW moments: 4 P; and the activations as gpt.c lays
@@ -50,8 +54,10 @@ for V, name in ((256, "S"), (4096, "M")):
 EOF
 batch() { [ "$1" = S ] && echo 16 || echo 8; }
 context() { [ "$1" = S ] && echo 128 || echo 256; }
+width() { [ "$1" = S ] && echo 128 || echo 384; }
 
 cc -std=c11 -O2 "$ROOT/bench/sgemm_peak.c" $(pkg-config --cflags --libs openblas) -o "$dir/sgemm_peak"
+cc -std=c11 -O2 -fopenmp "$ROOT/bench/read_bandwidth.c" -o "$dir/read_bandwidth"
 peaks=()
 
 # ---- runnel and torch, one run each ----
@@ -145,6 +151,17 @@ sample_figure() { # ARCH CONFIG
 }
 for arch in gpt hawk; do for cfg in S M; do sample_figure $arch $cfg; done; done
 
+# the bound of batch-1 sampling: tokens/s = read bandwidth / bytes of the weights a token
+# reads (all but the position embedding's other rows)
+declare -A bound
+for cfg in S M; do
+    weight_bytes=$(train --arch gpt --config "$cfg" --params |
+        awk -v pos=$(($(context "$cfg") * $(width "$cfg"))) '{print 4 * ($1 - pos)}')
+    gbs=$("$dir/read_bandwidth" 2 "$(awk -v b="$weight_bytes" 'BEGIN {print b / 1e6}')")
+    bound[$cfg]=$(awk -v g="$gbs" -v b="$weight_bytes" 'BEGIN {printf "%.1f", g * 1e9 / b}')
+    echo "# sample_gpt_$cfg: $weight_bytes bytes of weights per token, read at $gbs GB/s: at most ${bound[$cfg]} tokens/s"
+done
+
 # ---- memory of training M ----
 
 rss_kb=$(/usr/bin/python3 - "$dir/tokens_M.mp" <<'EOF'
@@ -186,6 +203,9 @@ done
 figure nn_mfu_gpt_M % "$(mfu "${mine[train_gpt_M]}")" "$(mfu "${peer[train_gpt_M]}")"
 for k in sample_gpt_S sample_gpt_M sample_hawk_S sample_hawk_M; do
     figure "nn_$k" tokens/s "${mine[$k]}" "${peer[$k]}"
+done
+for cfg in S M; do
+    figure "nn_sample_gpt_${cfg}_bound" tokens/s "${mine[sample_gpt_$cfg]}" "${bound[$cfg]}"
 done
 figure nn_train_gpt_M_peak_rss MB "$rss_mb" "$plan_mb"
 figure nn_sgemm_peak GFLOP/s "$peak"

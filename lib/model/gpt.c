@@ -458,7 +458,7 @@ typedef struct {
     float *qkv;       /* (3C) */
     float *atty;      /* (C) */
     float *proj;      /* (C) output of a projection into the residual stream */
-    float *att;       /* (context) */
+    float *att;       /* (heads, context) */
     float *fc;        /* (mlp) */
     float *fc_gelu;   /* (mlp) */
     float *logits;    /* (V) */
@@ -475,7 +475,7 @@ static void state_layout(gpt_state *s, const model_config *c, carver *cv)
     s->qkv = carve(cv, 3 * C);
     s->atty = carve(cv, C);
     s->proj = carve(cv, C);
-    s->att = carve(cv, (size_t)c->context);
+    s->att = carve(cv, (size_t)c->heads * c->context);
     s->fc = carve(cv, (size_t)c->mlp);
     s->fc_gelu = carve(cv, (size_t)c->mlp);
     s->logits = carve(cv, (size_t)c->vocab);

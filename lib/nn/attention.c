@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "base/threads.h"
 #include "nn/fastmath.h"
 
 /* Query rows per block of sgemm calls: a block needs the keys up to its last row only, so
@@ -103,21 +104,23 @@ void attention_step(float *out, float *att, const float *q, const float *k, cons
 {
     int hs = C / NH;
     float scale = 1.0f / sqrtf((float)hs);
+#pragma omp parallel for schedule(static) if (2L * n * C >= PARALLEL_MIN_MACS)
     for (int h = 0; h < NH; h++) {
+        float *a = att + (long)h * n;
         /* scores (n) = K_h q_h scale, K_h (n, hs) with row stride C */
         cblas_sgemv(CblasRowMajor, CblasNoTrans, n, hs, scale, k + h * hs, C, q + h * hs, 1,
-                    0.0f, att, 1);
-        float max = att[0];
+                    0.0f, a, 1);
+        float max = a[0];
         for (int t = 1; t < n; t++)
-            max = att[t] > max ? att[t] : max;
+            max = a[t] > max ? a[t] : max;
         float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
         for (int t = 0; t < n; t++) {
-            att[t] = fast_expf(att[t] - max);
-            sum += att[t];
+            a[t] = fast_expf(a[t] - max);
+            sum += a[t];
         }
-        /* out_h (hs) = V_hᵀ att / sum */
-        cblas_sgemv(CblasRowMajor, CblasTrans, n, hs, 1.0f / sum, v + h * hs, C, att, 1, 0.0f,
+        /* out_h (hs) = V_hᵀ a / sum */
+        cblas_sgemv(CblasRowMajor, CblasTrans, n, hs, 1.0f / sum, v + h * hs, C, a, 1, 0.0f,
                     out + h * hs, 1);
     }
 }

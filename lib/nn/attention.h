@@ -25,7 +25,8 @@ void attention_backward(float *dqkv, float *datt, const float *dout, const float
                         const float *att, int B, int T, int C, int NH);
 
 /* out (C) for the query q (C) of position n-1 over keys k (n, C) and values v (n, C) with
- * row stride C; att (n) is scratch. */
+ * row stride C; att (NH, n) is scratch.  The heads are shared among the threads when the
+ * cache is long enough to pay for it. */
 void attention_step(float *out, float *att, const float *q, const float *k, const float *v,
                     int n, int C, int NH);
 

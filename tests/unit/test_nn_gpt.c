@@ -232,7 +232,7 @@ static void attention_step_matches_forward_at_each_position(void)
     at_loss(&k);
     /* keys and values of batch row 1 as a cache: (T, C) with row stride C */
     static float kc[AT_TMAX * AT_C], vc[AT_TMAX * AT_C];
-    float out[AT_C], att[AT_TMAX];
+    float out[AT_C], att[AT_NH * AT_TMAX];
     double worst = 0;
     for (int t = 0; t < AT_TMAX; t++) {
         const float *row = k.qkv + ((long)AT_TMAX + t) * 3 * AT_C;
