@@ -8,7 +8,8 @@
 #                       steps after the first of `lora-tune`'s step records, median of
 #                       ROUNDS interleaved rounds; peer: the same ratio in eager PyTorch
 #                       (bench/torch_lora.py: the same model, LoRA on every nn.Linear,
-#                       the rest requires_grad False), when python3-torch is installed
+#                       the rest requires_grad False), when python3-torch is installed;
+#                       a comment gives the floor that the arithmetic sets to the ratio
 #   lora_step_M         the LoRA step itself, seconds, runnel against PyTorch
 #   qlora_base_memory_M the bytes the QLoRA base (every dense layer in NF4, as
 #                       `lora-tune --qlora` reports them) over the same layers in float32
@@ -77,6 +78,19 @@ else
     echo "# python3-torch is not installed: no peer figures"
 fi
 echo "# runnel: full $full s, LoRA $lora s per step (medians of $ROUNDS rounds)"
+# What a LoRA step cannot skip: the forward and every input gradient (the adapters of the
+# first layer need the gradients of all the layers above); it skips the weight gradients
+# of the blocks and the tied embedding.  Flops per token, multiply-adds counted twice;
+# attention's products over the keys each query block of 64 rows needs (160 of 256 on
+# average), its backward twice its forward.
+floor=$(awk 'BEGIN {
+    V = 4096; L = 6; C = 384; T = 256; r = 8; keys = 160
+    blocks = L * 2 * 12 * C * C; head = 2 * V * C; att = L * 4 * keys * C
+    adapters = L * 2 * r * ((C + 3 * C) + (C + C) + (C + 4 * C) + (4 * C + C))
+    full = (blocks + head + att) + (blocks + head + 2 * att) + (blocks + head)
+    lora = (blocks + head + att + adapters) + (blocks + head + 2 * att + 2 * adapters)
+    printf "%.3f", lora / full }')
+echo "# the ratio's arithmetic floor: a LoRA step does $floor of a full step's flops"
 figure lora_step_ratio_M ratio "$ratio" "$peer_ratio"
 figure lora_step_M s "$lora" "$peer_lora"
 
