@@ -14,29 +14,13 @@ static const char usage[] =
     "\n"
     "method:\n"
     "  --base CKPT          the model to start from (with its tokenizer)\n"
-    "  --full               train every weight of the model\n"
-    "  --lora               train low-rank adapters on a frozen model (default)\n"
-    "  --qlora              the same with the frozen model's dense layers in NF4\n"
-    "  --targets T          adapted layers: attn, mlp or all (default all)\n"
-    "  --rank R             adapter rank (default 8)\n"
-    "  --alpha A            adapter scale alpha / R (default 16)\n"
-    "  --dropout P          dropout on the adapters' input (default 0.05)\n"
+    TUNE_USAGE_METHODS
     "  --adapter FILE       start from this adapter (its settings) instead of new ones\n"
     "training:\n"
     "  -B, --batch N        examples per micro-batch (default 8)\n"
     "  -T, --seq-len N      positions per row (default: the longest example, within the\n"
     "                       context); longer responses are cut\n"
-    "  --accum N, --steps N, --lr X, --min-lr X, --warmup N, --wd X (default 0),\n"
-    "  --beta1 X, --beta2 X, --eps X, --clip X    as train(1)\n"
-    "  -s, --seed S         seed of the adapters, the data order and dropout (default 1)\n"
-    "  -j, --threads N      threads (default RUNNEL_THREADS, else all cores)\n"
-    "reporting and output:\n"
-    "  --log-every N, --eval-every N, --progress    as train(1)\n"
-    "  --val FILE           validation examples\n"
-    "  -o, --checkpoint F   the adapter (LoRA, QLoRA) or the model (full) to F\n"
-    "  --checkpoint-every N also every N steps (default: at the end only)\n"
-    "  --merged FILE        the model with the adapters merged into it, to FILE\n"
-    "  -h, --help           this text; --version the version\n";
+    TUNE_USAGE_TRAINING("examples");
 
 int main(int argc, char **argv)
 {

@@ -1,9 +1,9 @@
 /* options: the command line and setup that the trainer tools share.
  *
- * train, train-quant, lora-tune and dpo take the same model, training, reporting and
- * checkpoint options (train(1) documents them; TRAIN_USAGE_OPTIONS is their -h text) and
- * set up a run the same way; a tool adds its own options through a train_tool and does
- * its own part between the steps:
+ * train and train-quant take the same model, training, reporting and checkpoint options
+ * (train(1) documents them; TRAIN_USAGE_OPTIONS is their -h text; the training options
+ * are every trainer's, train/hparams_cli.h) and set up a run the same way; a tool adds
+ * its own options through a train_tool and does its own part between the steps:
  *
  *     train_options o;
  *     train_options_parse(&o, argc, argv, &tool);  // the flags; the checkpoint to resume
@@ -30,10 +30,11 @@
 #include "model/model.h"
 #include "tok/bpe.h"
 #include "train/data.h"
+#include "train/hparams_cli.h"
 #include "train/train.h"
 
 /* The tool's own long options use getopt codes from here up. */
-enum { TRAIN_OPT_TOOL = 0x200 };
+enum { TRAIN_OPT_TOOL = HPARAMS_CLI_TOOL };
 
 /* What a trainer tool adds to the shared command line.  All fields but usage are optional. */
 typedef struct train_options train_options;

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "base/cli.h"
 #include "base/err.h"
@@ -14,11 +13,11 @@
 #include "train/lm.h"
 
 enum {
-    O_BASE = 0x100, O_FULL, O_LORA, O_QLORA, O_TARGETS, O_RANK, O_ALPHA, O_DROPOUT, O_ADAPTER,
-    O_MERGED, O_ACCUM, O_STEPS, O_LR, O_MIN_LR, O_WARMUP, O_WD, O_BETA1, O_BETA2, O_EPS,
-    O_CLIP, O_LOG_EVERY, O_VAL, O_EVAL_EVERY, O_CKPT_EVERY, O_PROGRESS, O_LAST
+    O_BASE = HPARAMS_CLI_END, O_FULL, O_LORA, O_QLORA, O_TARGETS, O_RANK, O_ALPHA, O_DROPOUT,
+    O_ADAPTER, O_MERGED
 };
 
+/* the method's options beside the shared training options (train/hparams_cli.h) */
 static const struct option opts[] = {
     {"base", required_argument, NULL, O_BASE},
     {"full", no_argument, NULL, O_FULL},
@@ -30,66 +29,30 @@ static const struct option opts[] = {
     {"dropout", required_argument, NULL, O_DROPOUT},
     {"adapter", required_argument, NULL, O_ADAPTER},
     {"merged", required_argument, NULL, O_MERGED},
-    {"batch", required_argument, NULL, 'B'},
-    {"seq-len", required_argument, NULL, 'T'},
-    {"accum", required_argument, NULL, O_ACCUM},
-    {"steps", required_argument, NULL, O_STEPS},
-    {"lr", required_argument, NULL, O_LR},
-    {"min-lr", required_argument, NULL, O_MIN_LR},
-    {"warmup", required_argument, NULL, O_WARMUP},
-    {"wd", required_argument, NULL, O_WD},
-    {"beta1", required_argument, NULL, O_BETA1},
-    {"beta2", required_argument, NULL, O_BETA2},
-    {"eps", required_argument, NULL, O_EPS},
-    {"clip", required_argument, NULL, O_CLIP},
-    {"seed", required_argument, NULL, 's'},
-    {"threads", required_argument, NULL, 'j'},
-    {"log-every", required_argument, NULL, O_LOG_EVERY},
-    {"val", required_argument, NULL, O_VAL},
-    {"eval-every", required_argument, NULL, O_EVAL_EVERY},
-    {"checkpoint", required_argument, NULL, 'o'},
-    {"checkpoint-every", required_argument, NULL, O_CKPT_EVERY},
-    {"progress", no_argument, NULL, O_PROGRESS},
+    {0},
 };
-enum { N_OPTS = sizeof opts / sizeof *opts };
-
-/* ours, then the tool's, then -h and --version */
-static struct option *all_options(const tune_tool *tool)
-{
-    size_t n = 0;
-    while (tool->opts && tool->opts[n].name)
-        n++;
-    static const struct option std[] = {CLI_STD_OPTIONS, {0}};
-    struct option *all = xmalloc((N_OPTS + n + 3) * sizeof *all);
-    memcpy(all, opts, sizeof opts);
-    if (n)
-        memcpy(all + N_OPTS, tool->opts, n * sizeof *all);
-    memcpy(all + N_OPTS + n, std, sizeof std);
-    return all;
-}
 
 void tune_parse(tune_options *o, int argc, char **argv, const tune_tool *tool)
 {
     memset(o, 0, sizeof *o);
     train_hparams *h = &o->h;
-    *h = (train_hparams){
-        .batch = tool->batch ? tool->batch : 8, .accum = 1, .steps = 100, .lr = 1e-3,
-        .clip = 1.0,
-        .adam = {.beta1 = 0.9, .beta2 = 0.95, .eps = 1e-8, .weight_decay = 0},
-        .seed = 1, .eot = TOKENS_NO_EOT, .log_every = 1,
-    };
+    hparams_cli c;
+    hparams_cli_init(&c, h);
+    h->adam.weight_decay = 0; /* fine-tuning's defaults: no decay, the tool's -B */
+    if (tool->batch)
+        h->batch = tool->batch;
     o->method = TUNE_LORA;
     o->lora = (lora_config){.rank = 8, .alpha = 16, .dropout = 0.05, .targets = LORA_ALL};
-    int threads = 0, methods = 0;
-    bool given[O_LAST] = {false};
-    struct option *all = all_options(tool);
+    int methods = 0;
+    struct option *all = hparams_cli_longopts(opts, tool->opts);
     cli_init(argc, argv, tool->usage);
-    for (int c; (c = cli_getopt(argc, argv, "B:T:s:j:o:", all)) != -1;) {
-        given[c < O_LAST ? c : 0] = true;
-        switch (c) {
+    for (int code; (code = cli_getopt(argc, argv, HPARAMS_CLI_SHORTOPTS, all)) != -1;) {
+        if (hparams_cli_option(&c, code, optarg))
+            continue;
+        switch (code) {
         case O_BASE: o->base = optarg; break;
         case O_FULL: case O_LORA: case O_QLORA:
-            o->method = c == O_FULL ? TUNE_FULL : c == O_LORA ? TUNE_LORA : TUNE_QLORA;
+            o->method = code == O_FULL ? TUNE_FULL : code == O_LORA ? TUNE_LORA : TUNE_QLORA;
             methods++;
             break;
         case O_TARGETS:
@@ -101,54 +64,30 @@ void tune_parse(tune_options *o, int argc, char **argv, const tune_tool *tool)
         case O_DROPOUT: o->lora.dropout = cli_f64("--dropout", optarg, 0, 0.99); break;
         case O_ADAPTER: o->adapter = optarg; break;
         case O_MERGED: o->merged = optarg; break;
-        case 'B': h->batch = (int)cli_u64("--batch", optarg, 1, 1 << 16); break;
-        case 'T': h->seq_len = (int)cli_u64("--seq-len", optarg, 1, 1 << 20); break;
-        case O_ACCUM: h->accum = (int)cli_u64("--accum", optarg, 1, 1 << 16); break;
-        case O_STEPS: h->steps = cli_u64("--steps", optarg, 0, UINT64_MAX); break;
-        case O_LR: h->lr = cli_f64("--lr", optarg, 0, 1e3); break;
-        case O_MIN_LR: h->min_lr = cli_f64("--min-lr", optarg, 0, 1e3); break;
-        case O_WARMUP: h->warmup = cli_u64("--warmup", optarg, 0, UINT64_MAX); break;
-        case O_WD: h->adam.weight_decay = cli_f64("--wd", optarg, 0, 1e3); break;
-        case O_BETA1: h->adam.beta1 = cli_f64("--beta1", optarg, 0, 0.999999); break;
-        case O_BETA2: h->adam.beta2 = cli_f64("--beta2", optarg, 0, 0.999999); break;
-        case O_EPS: h->adam.eps = cli_f64("--eps", optarg, 0, 1); break;
-        case O_CLIP: h->clip = cli_f64("--clip", optarg, 0, 1e9); break;
-        case 's': h->seed = cli_u64("--seed", optarg, 0, UINT64_MAX); break;
-        case 'j': threads = threads_parse("--threads", optarg); break;
-        case O_LOG_EVERY: h->log_every = cli_u64("--log-every", optarg, 1, UINT64_MAX); break;
-        case O_VAL: o->val = optarg; break;
-        case O_EVAL_EVERY: h->eval_every = cli_u64("--eval-every", optarg, 0, UINT64_MAX); break;
-        case 'o': o->out = optarg; break;
-        case O_CKPT_EVERY:
-            h->checkpoint_every = cli_u64("--checkpoint-every", optarg, 0, UINT64_MAX);
-            break;
-        case O_PROGRESS: break;
-        default: tool->option(tool->ctx, c, optarg); break;
+        default: tool->option(tool->ctx, code, optarg); break;
         }
     }
     free(all);
     o->input = cli_one_input(argc, argv);
-    o->progress = given[O_PROGRESS] || isatty(STDERR_FILENO);
     if (!o->base)
         cli_usage_error("--base CKPT, the model to fine-tune, is needed");
     if (methods > 1)
         cli_usage_error("--full, --lora and --qlora: give one");
     bool adapters = o->method != TUNE_FULL;
-    if (!adapters && (given[O_TARGETS] || given[O_RANK] || given[O_ALPHA] ||
-                      given[O_DROPOUT] || given[O_ADAPTER] || given[O_MERGED]))
+    if (!adapters && (c.given[O_TARGETS] || c.given[O_RANK] || c.given[O_ALPHA] ||
+                      c.given[O_DROPOUT] || c.given[O_ADAPTER] || c.given[O_MERGED]))
         cli_usage_error("--targets, --rank, --alpha, --dropout, --adapter and --merged are "
                         "for --lora and --qlora");
-    if (o->adapter && (given[O_TARGETS] || given[O_RANK] || given[O_ALPHA] ||
-                       given[O_DROPOUT] || given[O_QLORA]))
+    if (o->adapter && (c.given[O_TARGETS] || c.given[O_RANK] || c.given[O_ALPHA] ||
+                       c.given[O_DROPOUT] || c.given[O_QLORA]))
         cli_usage_error("--adapter %s brings its own settings: no --targets, --rank, "
                         "--alpha, --dropout or --qlora", o->adapter);
-    if (given[O_CKPT_EVERY] && !o->out)
-        cli_usage_error("--checkpoint-every needs -o FILE");
-    if (given[O_EVAL_EVERY] && !o->val)
-        cli_usage_error("--eval-every needs --val FILE");
-    if (!given[O_MIN_LR])
-        h->min_lr = h->lr / 10;
-    threads_init(threads);
+    hparams_cli_finish(&c, "--checkpoint-every needs -o FILE",
+                       "--eval-every needs --val FILE");
+    o->val = c.val;
+    o->out = c.checkpoint;
+    o->progress = c.progress;
+    threads_init(c.threads);
 }
 
 void tune_load(tune_run *run, const tune_options *o)

@@ -32,9 +32,11 @@
 #include "model/adapter.h"
 #include "tok/bpe.h"
 #include "train/batch.h"
+#include "train/hparams_cli.h"
 #include "train/train.h"
 
-enum { TUNE_OPT_TOOL = 0x200 }; /* a tool's own long options use codes from here up */
+/* A tool's own long options use codes from here up. */
+enum { TUNE_OPT_TOOL = HPARAMS_CLI_TOOL };
 
 typedef struct {
     const char *usage;          /* the whole -h text */
@@ -57,6 +59,30 @@ typedef struct {
 } tune_options;
 
 void tune_parse(tune_options *o, int argc, char **argv, const tune_tool *tool);
+
+/* The lines of a tool's -h text for the options tune_parse() takes, and their defaults:
+ * the methods and adapter settings (after --base), and the training options after -B and
+ * -T, reporting and output; val names the validation records. */
+#define TUNE_USAGE_METHODS                                                                    \
+    "  --full               train every weight of the model\n"                                \
+    "  --lora               train low-rank adapters on a frozen model (default)\n"            \
+    "  --qlora              the same with the frozen model's dense layers in NF4\n"           \
+    "  --targets T          adapted layers: attn, mlp or all (default all)\n"                 \
+    "  --rank R             adapter rank (default 8)\n"                                       \
+    "  --alpha A            adapter scale alpha / R (default 16)\n"                           \
+    "  --dropout P          dropout on the adapters' input (default 0.05)\n"
+#define TUNE_USAGE_TRAINING(val)                                                              \
+    "  --accum N, --steps N, --lr X, --min-lr X, --warmup N, --wd X (default 0),\n"           \
+    "  --beta1 X, --beta2 X, --eps X, --clip X    as train(1)\n"                              \
+    "  -s, --seed S         seed of the adapters, the data order and dropout (default 1)\n"   \
+    "  -j, --threads N      threads (default RUNNEL_THREADS, else all cores)\n"               \
+    "reporting and output:\n"                                                                 \
+    "  --log-every N, --eval-every N, --progress    as train(1)\n"                            \
+    "  --val FILE           validation " val "\n"                                             \
+    "  -o, --checkpoint F   the adapter (LoRA, QLoRA) or the model (full) to F\n"             \
+    "  --checkpoint-every N also every N steps (default: at the end only)\n"                  \
+    "  --merged FILE        the model with the adapters merged into it, to FILE\n"            \
+    "  -h, --help           this text; --version the version\n"
 
 typedef struct {
     model *m;
