@@ -6,7 +6,7 @@
  * which are all that learns.  Call it before the model is planned for training, or plan
  * again after: the frozen layers then compute no weight gradient.
  *
- * An adapter file is a tar archive written as checkpoints are (model/ckpt.h: ustar,
+ * An adapter file is a tar archive written as checkpoints are (model/tarfile.h: ustar,
  * members dated 0, written atomically) holding
  *
  *     adapter.mp     {"format":"runnel-adapter","version":1,"base":"<16 hex digits>",

@@ -14,10 +14,11 @@
  *     state/adam_v/NAME      optional (both or neither)
  *
  * so `tar tvf` lists the tensors and `tar xOf CKPT tensors/wte.weight` extracts one.
- * Writing is atomic (a temporary file renamed into place).  Reading checks everything and
- * stops at the first problem with exit 65, naming the file and the member: not a tar
- * archive, truncated, an unknown or repeated member, a tensor missing or of the wrong
- * size, an unknown architecture or a bad configuration, half the optimizer state.
+ * Writing is atomic (a temporary file renamed into place); model/tarfile.h writes and
+ * reads the archive, as it does adapter files.  Reading checks everything and stops at the
+ * first problem with exit 65, naming the file and the member: not a tar archive,
+ * truncated, an unknown or repeated member, a tensor missing or of the wrong size, an
+ * unknown architecture or a bad configuration, half the optimizer state.
  *
  * Reading is in two steps, because the tensors are read straight into the model's slab:
  *
@@ -38,6 +39,7 @@
 #include <stddef.h>
 
 #include "model/model.h"
+#include "model/tarfile.h"
 #include "nn/params.h"
 
 enum { CKPT_VERSION = 1 };
@@ -56,10 +58,9 @@ typedef struct {
 /* Write atomically; dies with EX_CANTCREAT or EX_IOERR. */
 void ckpt_write(const char *path, const ckpt_contents *c);
 
-struct archive;
-
 typedef struct {
-    struct archive *a;
+    tar_reader tar;      /* the archive; after ckpt_open, at the first tensor (member NULL
+                          * when there is none) */
     int fd;              /* opened by ckpt_open(), -1 when given by the caller */
     char *name;          /* for messages */
     model_config cfg;    /* from config.mp, finished and checked */
@@ -68,9 +69,6 @@ typedef struct {
     char *train_state;   /* state/train.mp, or NULL */
     size_t train_state_len;
     bool has_moments;    /* state/adam_m and state/adam_v were present */
-    struct archive_entry *next; /* the first member after the small ones, NULL at the end */
-    char *buf;           /* the member being read */
-    size_t buf_cap;
     unsigned char *seen; /* (3 n) tensors, first and second moments read so far */
 } ckpt_reader;
 

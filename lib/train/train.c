@@ -9,6 +9,7 @@
 
 #include "base/err.h"
 #include "base/threads.h"
+#include "model/tarfile.h"
 
 static double now(void)
 {
@@ -152,20 +153,11 @@ static const char *parse_state(const char *buf, size_t len, train_hparams *h,
     int n = state_fields(f, h, p);
     bool have[MAX_FIELDS] = {false};
     msgpack_unpacked u;
-    msgpack_unpacked_init(&u);
-    size_t off = 0;
-    msg[0] = 0;
-    if (msgpack_unpack_next(&u, buf, len, &off) != MSGPACK_UNPACK_SUCCESS || off != len ||
-        u.data.type != MSGPACK_OBJECT_MAP) {
-        snprintf(msg, msglen, "not one msgpack map");
-        goto done;
-    }
-    const msgpack_object_map *map = &u.data.via.map;
-    for (uint32_t i = 0; i < map->size && !msg[0]; i++) {
+    const msgpack_object_map *map = tar_map_unpack(&u, buf, len, msg, msglen);
+    for (uint32_t i = 0; map && i < map->size && !msg[0]; i++) {
         const msgpack_object *k = &map->ptr[i].key, *v = &map->ptr[i].val;
         int j = 0;
-        while (j < n && !(k->type == MSGPACK_OBJECT_STR && k->via.str.size == strlen(f[j].key) &&
-                          memcmp(k->via.str.ptr, f[j].key, k->via.str.size) == 0))
+        while (j < n && !tar_str_is(k, f[j].key))
             j++;
         if (j == n) {
             if (k->type == MSGPACK_OBJECT_STR)
@@ -212,7 +204,6 @@ static const char *parse_state(const char *buf, size_t len, train_hparams *h,
     for (int j = 0; j < n && !msg[0]; j++)
         if (!have[j] && f[j].type != RECIPE)
             snprintf(msg, msglen, "key \"%s\" is missing", f[j].key);
-done:
     msgpack_unpacked_destroy(&u);
     return msg[0] ? msg : NULL;
 }

@@ -1,6 +1,6 @@
 /* Unit tests of lib/model/ckpt: a model and its training state survive a round trip bit
- * for bit, the archive is laid out as documented, and every kind of damage is refused
- * with exit 65 (a missing file with 66). */
+ * for bit, the archive is laid out as documented (member by member and byte for byte), and
+ * every kind of damage is refused with exit 65 (a missing file with 66). */
 #include <archive.h>
 #include <archive_entry.h>
 #include <msgpack.h>
@@ -186,6 +186,7 @@ static void make_tar(const char *path, const member *mem, int n)
         archive_entry_set_size(e, (la_int64_t)mem[i].len);
         archive_entry_set_filetype(e, AE_IFREG);
         archive_entry_set_perm(e, 0644);
+        archive_entry_set_mtime(e, 0, 0);
         archive_write_header(a, e);
         archive_write_data(a, mem[i].data, mem[i].len);
         archive_entry_free(e);
@@ -229,6 +230,47 @@ static size_t pack_config(char *out, size_t cap, const model_config *cfg, const 
     size_t len = sb.size;
     msgpack_sbuffer_destroy(&sb);
     return len;
+}
+
+/* A checkpoint is, byte for byte, the tar (ustar, members 0644 dated 0) of the documented
+ * members that make_tar() writes: config.mp packed here key by key, the tokenizer and
+ * state as given, the tensors and moments as raw float32 in declaration order; and
+ * without the optional members, config.mp and the tensors alone. */
+static void files_are_the_documented_archive_byte_for_byte(void)
+{
+    const char *got_path = path_in_dir("got.ckpt"), *want_path = path_in_dir("want.ckpt");
+    for (int with_state = 0; with_state < 2; with_state++) {
+        float *am, *av;
+        model *m = write_sample(got_path, "hawk", &am, &av);
+        param_set *ps = model_params(m);
+        if (!with_state)
+            ckpt_write(got_path, &(ckpt_contents){.cfg = model_cfg(m), .params = ps});
+        int n = ps->n, k = 0;
+        member *mem = xcalloc(3 + 3 * (size_t)n, sizeof *mem);
+        char (*names)[128] = xcalloc(3 * (size_t)n, sizeof *names);
+        char config[512];
+        mem[k++] = (member){"config.mp", config,
+                            pack_config(config, sizeof config, model_cfg(m), NULL, NULL)};
+        if (with_state) {
+            mem[k++] = (member){"tokenizer.mp", "\x81\xa4type\xa3" "bpe", 10};
+            mem[k++] = (member){"state/train.mp", "\x81\xa4step\x05", 7};
+        }
+        const char *dirs[3] = {"tensors", "state/adam_m", "state/adam_v"};
+        const float *slabs[3] = {ps->w, am, av};
+        for (int d = 0; d < (with_state ? 3 : 1); d++)
+            for (int i = 0; i < n; i++) {
+                char *name = names[d * n + i];
+                snprintf(name, sizeof names[0], "%s/%s", dirs[d], ps->info[i].name);
+                mem[k++] = (member){name, slabs[d] + ps->info[i].offset,
+                                    ps->info[i].count * sizeof(float)};
+            }
+        make_tar(want_path, mem, k);
+        size_t n1, n2;
+        char *got = slurp(got_path, &n1), *want = slurp(want_path, &n2);
+        CHECK(n1 > 0 && n1 == n2 && memcmp(got, want, n1) == 0);
+        free(got), free(want), free(mem), free(names), free(am), free(av);
+        model_free(m);
+    }
 }
 
 static ckpt_reader rd;
@@ -369,6 +411,7 @@ int main(void)
     RUN(gpt_round_trip_is_bit_exact);
     RUN(hawk_round_trip_is_bit_exact);
     RUN(members_are_in_documented_order);
+    RUN(files_are_the_documented_archive_byte_for_byte);
     RUN(damaged_members_are_refused);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

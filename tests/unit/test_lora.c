@@ -2,8 +2,14 @@
  * no gradient and the others the same as before; with B = 0 an adapted model computes its
  * base exactly; a merged model equals the adapted one within 1e-5; adapter gradients
  * (with and without dropout) against finite differences, for gpt and hawk; adapter files
- * round-trip and refuse another base; ranks that do not fit a layer are refused. */
+ * are laid out as documented, round-trip and refuse another base; ranks that do not fit a
+ * layer are refused. */
+#include <archive.h>
+#include <archive_entry.h>
+#include <inttypes.h>
+#include <msgpack.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -328,6 +334,109 @@ static void dropout_only_in_training(void)
     model_free(k.m);
 }
 
+/* The msgpack string o is s. */
+static bool str_is(const msgpack_object *o, const char *s)
+{
+    return o->type == MSGPACK_OBJECT_STR && o->via.str.size == strlen(s) &&
+           memcmp(o->via.str.ptr, s, o->via.str.size) == 0;
+}
+
+/* adapter.mp: one map of the documented keys in their order, holding a's settings (those
+ * of adapter_files_are_laid_out_as_documented), its layers and the hash of its base. */
+static void check_adapter_meta(const char *buf, size_t len, const adapter *a, uint64_t base)
+{
+    static const char *keys[] = {"format", "version", "base",    "arch", "rank",
+                                 "alpha",  "dropout", "targets", "nf4",  "layers"};
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    size_t off = 0;
+    bool map = msgpack_unpack_next(&u, buf, len, &off) == MSGPACK_UNPACK_SUCCESS &&
+               off == len && u.data.type == MSGPACK_OBJECT_MAP && u.data.via.map.size == 10;
+    CHECK(map);
+    if (map) {
+        const msgpack_object_kv *kv = u.data.via.map.ptr;
+        for (int i = 0; i < 10; i++)
+            CHECK(str_is(&kv[i].key, keys[i]));
+        char hash[17];
+        snprintf(hash, sizeof hash, "%016" PRIx64, base);
+        CHECK(str_is(&kv[0].val, "runnel-adapter"));
+        CHECK(kv[1].val.type == MSGPACK_OBJECT_POSITIVE_INTEGER && kv[1].val.via.u64 == 1);
+        CHECK(str_is(&kv[2].val, hash));
+        CHECK(str_is(&kv[3].val, "hawk"));
+        CHECK(kv[4].val.type == MSGPACK_OBJECT_POSITIVE_INTEGER && kv[4].val.via.u64 == 2);
+        CHECK(kv[5].val.type == MSGPACK_OBJECT_FLOAT64 && kv[5].val.via.f64 == 3.0);
+        CHECK(kv[6].val.type == MSGPACK_OBJECT_FLOAT64 && kv[6].val.via.f64 == 0.25);
+        CHECK(str_is(&kv[7].val, "all"));
+        CHECK(kv[8].val.type == MSGPACK_OBJECT_BOOLEAN && kv[8].val.via.boolean);
+        const msgpack_object *ls = &kv[9].val;
+        CHECK(ls->type == MSGPACK_OBJECT_ARRAY && ls->via.array.size == (uint32_t)a->lora->n);
+        for (uint32_t i = 0; ls->type == MSGPACK_OBJECT_ARRAY && i < ls->via.array.size; i++)
+            CHECK(str_is(&ls->via.array.ptr[i], a->names[i]));
+    }
+    msgpack_unpacked_destroy(&u);
+}
+
+/* An adapter file is a tar (ustar; regular members 0644, dated 0, owned by 0; nothing after
+ * the two zero blocks that end it) of adapter.mp, then tensors/NAME.lora_A and .lora_B,
+ * the float32 adapters of every adapted layer in order, and nothing else. */
+static void adapter_files_are_laid_out_as_documented(void)
+{
+    char dir[] = "/tmp/test_lora.XXXXXX", path[64];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/a.tar", dir);
+    model *m = tiny("hawk");
+    randomize(model_params(m), 21, 0.5);
+    const model_linear *lins;
+    int n_linears = model_linears(m, &lins);
+    uint64_t base = adapter_base_hash(m);
+    adapter *ad = adapter_new(m, &(adapter_config){
+                                     .lora = {.rank = 2, .alpha = 3, .dropout = 0.25,
+                                              .targets = LORA_ALL},
+                                     .nf4 = true});
+    CHECK_EQ_INT(ad->lora->n, n_linears);
+    randomize(&ad->lora->params, 22, 0.4);
+    adapter_write(ad, path);
+
+    const param_set *ps = &ad->lora->params;
+    struct archive *a = archive_read_new();
+    archive_read_support_format_tar(a);
+    CHECK(archive_read_open_filename(a, path, 1 << 16) == ARCHIVE_OK);
+    struct archive_entry *e;
+    static char data[1 << 16];
+    int k = 0;
+    size_t blocks = 2; /* the zero blocks that end the archive */
+    while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+        size_t size = 0;
+        for (la_ssize_t n; (n = archive_read_data(a, data + size, sizeof data - size)) > 0;)
+            size += (size_t)n;
+        CHECK_EQ_INT(archive_entry_size(e), size);
+        CHECK_EQ_INT(archive_format(a), ARCHIVE_FORMAT_TAR_USTAR);
+        CHECK_EQ_INT(archive_entry_filetype(e), AE_IFREG);
+        CHECK_EQ_INT(archive_entry_perm(e), 0644);
+        CHECK_EQ_INT(archive_entry_mtime(e), 0);
+        CHECK_EQ_INT(archive_entry_uid(e) | archive_entry_gid(e), 0);
+        blocks += 1 + (size + 511) / 512;
+        char want[160] = "adapter.mp";
+        if (k == 0) {
+            check_adapter_meta(data, size, ad, base);
+        } else if (k <= ps->n) {
+            snprintf(want, sizeof want, "tensors/%s.lora_%c", lins[(k - 1) / 2].name,
+                     k % 2 ? 'A' : 'B');
+            CHECK(size == ps->info[k - 1].count * sizeof(float) &&
+                  memcmp(data, param_w(ps, k - 1), size) == 0);
+        }
+        CHECK_STR(archive_entry_pathname(e), want);
+        k++;
+    }
+    CHECK_EQ_INT(k, 1 + ps->n);
+    archive_read_free(a);
+    struct stat st;
+    CHECK(stat(path, &st) == 0 && (size_t)st.st_size == 512 * blocks);
+    CHECK(unlink(path) == 0 && rmdir(dir) == 0);
+    adapter_free(ad);
+    model_free(m);
+}
+
 static _Noreturn void child_exit(int code) { _exit(code); }
 
 /* The exit status of adapter_load(m, path) in a child process (which dies as the tool
@@ -410,6 +519,7 @@ int main(void)
     RUN(adapter_gradients_match_finite_differences);
     RUN(adapter_products_match_naive_loops);
     RUN(dropout_only_in_training);
+    RUN(adapter_files_are_laid_out_as_documented);
     RUN(adapter_files_round_trip_and_name_their_base);
     RUN(ranks_must_fit_the_layers);
     return check_done();
