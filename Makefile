@@ -131,7 +131,8 @@ clean:
 	rm -rf build bin
 
 # Objects are rebuilt when the flags in this file change.
-$(LIB_OBJ) $(ASAN_OBJ) $(FUZZ_OBJ) $(patsubst %.c,build/%.o,$(TOOL_SRC) $(UNIT_SRC)): Makefile
+$(LIB_OBJ) $(ASAN_OBJ) $(FUZZ_OBJ) $(patsubst %.c,build/%.o,$(TOOL_SRC) $(UNIT_SRC)) \
+    $(patsubst %.c,build/fuzz/%.o,$(FUZZ_SRC)) $(patsubst %.c,build/asan/%.o,$(UNIT_SRC)): Makefile
 
 .SECONDARY:
 -include $(shell find build -name '*.d' 2>/dev/null)
