@@ -5,6 +5,7 @@
 #include "base/threads.h"
 #include "model/ckpt.h"
 #include "model/model.h"
+#include "quant/int8_linear.h"
 #include "rec/rec.h"
 #include "train/data.h"
 #include "train/lm.h"
@@ -13,7 +14,7 @@
 static const char usage[] =
     "usage: sample -m CKPT [--max-tokens N] [--temperature X] [--top-k K] [--top-p P]\n"
     "              [--greedy] [--seed S] [--stop STR]... [--stop-token ID]...\n"
-    "              [--truncate-left] [-j N] [-o FILE] [FILE]\n"
+    "              [--truncate-left] [--int8] [-j N] [-o FILE] [FILE]\n"
     "Continue the \"prompt\" (text) or \"prompt_tokens\" of each record of FILE (default\n"
     "stdin); write the record with \"completion\", \"completion_tokens\" and \"finish\" added.\n"
     "\n"
@@ -27,11 +28,12 @@ static const char usage[] =
     "      --stop STR       stop when the text ends with STR, cut before it (repeatable)\n"
     "      --stop-token ID  stop at token ID, not kept (repeatable; <|endoftext|> always)\n"
     "      --truncate-left  keep the end of a prompt longer than the context\n"
+    "      --int8           dense layers in int8: weights per channel, activations per token\n"
     "  -j, --threads N      threads (default RUNNEL_THREADS, else all cores)\n"
     "  -o, --output F       write to F (atomically) instead of stdout\n"
     "  -h, --help           this text; --version the version\n";
 
-enum { O_STOP = 0x100, O_STOP_TOKEN, O_TRUNCATE };
+enum { O_STOP = 0x100, O_STOP_TOKEN, O_TRUNCATE, O_INT8 };
 
 int main(int argc, char **argv)
 {
@@ -46,6 +48,7 @@ int main(int argc, char **argv)
         {"stop", required_argument, NULL, O_STOP},
         {"stop-token", required_argument, NULL, O_STOP_TOKEN},
         {"truncate-left", no_argument, NULL, O_TRUNCATE},
+        {"int8", no_argument, NULL, O_INT8},
         {"threads", required_argument, NULL, 'j'},
         {"output", required_argument, NULL, 'o'},
         CLI_STD_OPTIONS,
@@ -57,7 +60,7 @@ int main(int argc, char **argv)
     const char **stops = xcalloc((size_t)argc, sizeof *stops);
     uint32_t *stop_tokens = xcalloc((size_t)argc + 1, sizeof *stop_tokens);
     uint64_t seed = 1;
-    bool truncate = false;
+    bool truncate = false, int8 = false;
     int threads = 0;
     cli_init(argc, argv, usage);
     for (int c; (c = cli_getopt(argc, argv, "m:n:t:k:p:gs:j:o:", opts)) != -1;) {
@@ -75,6 +78,7 @@ int main(int argc, char **argv)
                 (uint32_t)cli_u64("--stop-token", optarg, 0, (1 << 24) - 1);
             break;
         case O_TRUNCATE: truncate = true; break;
+        case O_INT8: int8 = true; break;
         case 'j': threads = threads_parse("--threads", optarg); break;
         case 'o': output = optarg; break;
         }
@@ -88,6 +92,7 @@ int main(int argc, char **argv)
     model *m = ckpt_load(&ck, path);
     bpe_t *tok = lm_tokenizer(&ck);
     ckpt_close(&ck);
+    int8_linear_set *q8 = int8 ? int8_linear_attach_model(m) : NULL;
     const model_config *cfg = model_cfg(m);
     for (int i = 0; i < go.n_stop_tokens; i++)
         if (stop_tokens[i] >= (uint32_t)cfg->vocab)
@@ -156,6 +161,7 @@ int main(int argc, char **argv)
     sampler_free(&smp);
     if (tok)
         tok_free(tok);
+    int8_linear_free(q8);
     model_free(m);
     free(stops);
     free(stop_tokens);

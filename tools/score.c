@@ -4,13 +4,14 @@
 #include "base/threads.h"
 #include "model/ckpt.h"
 #include "model/model.h"
+#include "quant/int8_linear.h"
 #include "rec/rec.h"
 #include "train/data.h"
 #include "train/lm.h"
 #include "train/score.h"
 
 static const char usage[] =
-    "usage: score -m CKPT [-B N] [--per-token] [-j N] [-o FILE] [FILE]\n"
+    "usage: score -m CKPT [-B N] [--per-token] [--int8] [-j N] [-o FILE] [FILE]\n"
     "Score the \"tokens\" (or \"text\") of each record of FILE (default stdin), conditioned\n"
     "on its \"prompt_tokens\" (or \"prompt\") when present; write the record with\n"
     "\"logprob\" (natural log, summed), \"n_tokens\" and \"ppl\" added.\n"
@@ -18,11 +19,12 @@ static const char usage[] =
     "  -m, --model CKPT     checkpoint written by train\n"
     "  -B, --batch N        records per forward pass (default 8)\n"
     "      --per-token      also \"token_logprobs\", one per scored token\n"
+    "      --int8           dense layers in int8: weights per channel, activations per token\n"
     "  -j, --threads N      threads (default RUNNEL_THREADS, else all cores)\n"
     "  -o, --output F       write to F (atomically) instead of stdout\n"
     "  -h, --help           this text; --version the version\n";
 
-enum { O_PER_TOKEN = 0x100 };
+enum { O_PER_TOKEN = 0x100, O_INT8 };
 
 int main(int argc, char **argv)
 {
@@ -30,6 +32,7 @@ int main(int argc, char **argv)
         {"model", required_argument, NULL, 'm'},
         {"batch", required_argument, NULL, 'B'},
         {"per-token", no_argument, NULL, O_PER_TOKEN},
+        {"int8", no_argument, NULL, O_INT8},
         {"threads", required_argument, NULL, 'j'},
         {"output", required_argument, NULL, 'o'},
         CLI_STD_OPTIONS,
@@ -37,13 +40,14 @@ int main(int argc, char **argv)
     };
     const char *path = NULL, *output = "-";
     int B = 8, threads = 0;
-    bool per_token = false;
+    bool per_token = false, int8 = false;
     cli_init(argc, argv, usage);
     for (int c; (c = cli_getopt(argc, argv, "m:B:j:o:", opts)) != -1;) {
         switch (c) {
         case 'm': path = optarg; break;
         case 'B': B = (int)cli_u64("--batch", optarg, 1, 1 << 16); break;
         case O_PER_TOKEN: per_token = true; break;
+        case O_INT8: int8 = true; break;
         case 'j': threads = threads_parse("--threads", optarg); break;
         case 'o': output = optarg; break;
         }
@@ -57,6 +61,7 @@ int main(int argc, char **argv)
     model *m = ckpt_load(&ck, path);
     bpe_t *tok = lm_tokenizer(&ck);
     ckpt_close(&ck);
+    int8_linear_set *q8 = int8 ? int8_linear_attach_model(m) : NULL;
     scorer s;
     scorer_init(&s, m, tok, tok ? lm_eot(tok) : TOKENS_NO_EOT, B, per_token);
     rec_reader *in = rec_open(input);
@@ -70,6 +75,7 @@ int main(int argc, char **argv)
     scorer_free(&s);
     if (tok)
         tok_free(tok);
+    int8_linear_free(q8);
     model_free(m);
     return 0;
 }

@@ -60,6 +60,12 @@ void linear_forward(const linear *l, float *y, const float *x, int n)
 {
     int in = l->in, out = l->out;
     linear_ext *e = l->ext;
+    if (e && e->product) {
+        e->product(e, l, y, x, n);
+        if (e->forward)
+            e->forward(e, l, y, x, n);
+        return;
+    }
     const float *w = e && e->weight ? e->weight(e, l) : l->w;
     const float *xq = e && e->input ? e->input(e, l, x, n) : x;
     if (n == 1) { /* one token (sampling) */

@@ -23,6 +23,8 @@ typedef struct {
 } linear;
 
 /* What an extension may change in a layer's products; every hook is optional (NULL).
+ *   product    replaces the forward's y = x W + b altogether (an integer kernel for
+ *              inference); weight and input are then not called by the forward
  *   weight     the W to multiply with: a fake-quantized copy, a dequantized NF4 base ...
  *              (called in forward and again in backward, for dx = dy Wᵀ)
  *   input      the x to multiply with in forward and in dW = xᵀ dy (fake-quantized ...)
@@ -35,6 +37,7 @@ typedef struct {
  * layer's next call.  Rounding hooks make a straight-through estimator: the backward
  * treats the quantizer as the identity. */
 struct linear_ext {
+    void (*product)(linear_ext *e, const linear *l, float *y, const float *x, int n);
     const float *(*weight)(linear_ext *e, const linear *l);
     const float *(*input)(linear_ext *e, const linear *l, const float *x, int n);
     const float *(*grad_w)(linear_ext *e, const linear *l, const float *dy, int n);

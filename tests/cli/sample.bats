@@ -84,6 +84,22 @@ rebuild() {
     assert_output '["context",1]'
 }
 
+@test "sample: --int8 completes as the float32 model does here; a seed gives the same text" {
+    prompts | json2mp >p.mp
+    sample -m "$D/model.tar" -n 8 --greedy p.mp >f.mp
+    sample -m "$D/model.tar" -n 8 --greedy --int8 p.mp >q.mp
+    run jq -c '[.id, .lang, .completion_tokens, .finish]' <(mp2json q.mp)
+    expected=$(jq -c '[.id, .lang, .completion_tokens, .finish]' <(mp2json f.mp))
+    assert_output "$expected"
+    [ "$(mp2json q.mp | jq -s 'map(.completion_tokens | length) | add')" -ge 20 ]
+    sample -m "$D/model.tar" -n 12 --seed 3 --temperature 1.5 --int8 p.mp >a.mp
+    sample -m "$D/model.tar" -n 12 --seed 3 --temperature 1.5 --int8 p.mp >b.mp
+    cmp a.mp b.mp
+    run jq -s -c 'map((.completion_tokens | length) as $n
+        | .finish == "length" and $n == 12 or .finish == "stop" and $n < 12)' <(mp2json a.mp)
+    assert_output '[true,true,true]'
+}
+
 @test "sample: --help prints usage and exits 0" {
     run sample --help
     assert_success

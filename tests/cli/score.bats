@@ -63,6 +63,26 @@ true"
     assert_output 5
 }
 
+@test "score: --int8 log-probs within 0.02 nats per token of float32's; the batch size changes nothing" {
+    printf '%s\n' '{"id":1,"text":"the cat sat on the mat"}' \
+        '{"text":"a dog ran after the cat, and the cat ran up tree 3."}' '{"text":"the cat"}' \
+        '{"text":"mat the on sat cat the"}' '{"text":"the cat sat on the mat 12 times."}' |
+        json2mp >in.mp
+    score -m "$D/model.tar" --per-token in.mp >f.mp
+    score -m "$D/model.tar" --per-token --int8 -B 2 in.mp >q2.mp
+    score -m "$D/model.tar" --per-token --int8 -B 8 in.mp >q8.mp
+    cmp q2.mp q8.mp # rows of several lengths: the model is re-planned between batches
+    run jq -c '[.id, .n_tokens]' <(mp2json q2.mp)
+    expected=$(jq -c '[.id, .n_tokens]' <(mp2json f.mp))
+    assert_output "$expected"
+    # the mean absolute difference per token: small, and not zero (the layers are int8)
+    run jq -n --slurpfile a <(mp2json f.mp) --slurpfile b <(mp2json q2.mp) \
+        '[range(0; $a | length) as $i | range(0; $a[$i].token_logprobs | length) as $j
+          | $a[$i].token_logprobs[$j] - $b[$i].token_logprobs[$j] | fabs]
+         | add / length | . > 0 and . < 0.02'
+    assert_output "true"
+}
+
 @test "score: a text longer than the context exits 65 naming the record" {
     printf '{"tokens":[1,2]}\n{"tokens":[%s]}\n' "$(seq -s, 1 30)" | json2mp >in.mp
     run score -m "$D/model.tar" -o out.mp in.mp
