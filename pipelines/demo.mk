@@ -4,7 +4,7 @@
 # and a hawk of matched parameter count trained on the tokens for a few minutes in all,
 # their validation losses side by side, and a sample from each.
 #
-#   make -f pipelines/demo.mk [OUT=build/demo] [VOCAB=4096] [STEPS=200] [THREADS=2]
+#   make -f pipelines/demo.mk [OUT=build/demo] [VOCAB=4096] [STEPS=600] [THREADS=2]
 # Run `make` first (the top-level `make demo` does both).
 
 BIN     ?= bin
@@ -21,7 +21,7 @@ WIDTH   ?= 128
 HEADS   ?= 4
 CONTEXT ?= 128
 BATCH   ?= 16
-STEPS   ?= 200
+STEPS   ?= 600
 THREADS ?= 2
 TRAIN_OPTS = --tokenizer $(OUT)/bpe.tok --layers $(LAYERS) --context $(CONTEXT) -B $(BATCH) \
 	--steps $(STEPS) --lr 3e-3 --warmup 25 --seed 1 -j $(THREADS) \

@@ -31,6 +31,18 @@ void embed_backward(float *dwte, const float *dout, const uint32_t *tokens, int 
 
 /* Each thread takes a share of the positions: its logits by one sgemm, then their
  * log-sum-exp. */
+static float log_sum_exp(const float *row, int V)
+{
+    float max = row[0];
+    for (int v = 1; v < V; v++)
+        max = row[v] > max ? row[v] : max;
+    float sum = 0;
+#pragma omp simd reduction(+ : sum)
+    for (int v = 0; v < V; v++)
+        sum += fast_expf(row[v] - max);
+    return max + logf(sum);
+}
+
 /* The logits of one position (sampling), split across threads by vocabulary rows. */
 static void head_one(float *logits, float *lse, float *logp, const float *h, const float *wte,
                      const uint32_t *targets, int C, int V)
@@ -43,14 +55,7 @@ static void head_one(float *logits, float *lse, float *logp, const float *h, con
             cblas_sgemv(CblasRowMajor, CblasNoTrans, hi - lo, C, 1.0f, wte + lo * C, C, h, 1,
                         0.0f, logits + lo, 1);
     }
-    float max = logits[0];
-    for (int v = 1; v < V; v++)
-        max = logits[v] > max ? logits[v] : max;
-    float sum = 0;
-#pragma omp simd reduction(+ : sum)
-    for (int v = 0; v < V; v++)
-        sum += fast_expf(logits[v] - max);
-    *lse = max + logf(sum);
+    *lse = log_sum_exp(logits, V);
     if (logp)
         *logp = targets[0] == EMBED_IGNORE ? 0.0f : logits[targets[0]] - *lse;
 }
@@ -71,14 +76,7 @@ void head_forward(float *logits, float *lse, float *logp, const float *h, const 
                         h + (long)lo * C, C, wte, C, 0.0f, logits + (long)lo * V, V);
         for (int i = lo; i < hi; i++) {
             const float *row = logits + (long)i * V;
-            float max = row[0];
-            for (int v = 1; v < V; v++)
-                max = row[v] > max ? row[v] : max;
-            float sum = 0;
-#pragma omp simd reduction(+ : sum)
-            for (int v = 0; v < V; v++)
-                sum += fast_expf(row[v] - max);
-            lse[i] = max + logf(sum);
+            lse[i] = log_sum_exp(row, V);
             if (logp)
                 logp[i] = targets[i] == EMBED_IGNORE ? 0.0f : row[targets[i]] - lse[i];
         }
