@@ -14,7 +14,7 @@
 /* The same for a matrix-vector product (one token through a layer, when sampling), in
  * multiply-adds: below it the product takes a few microseconds, less than waking a
  * second thread to share it. */
-#define PARALLEL_MIN_MACS (1L << 18)
+#define PARALLEL_MIN_MACS (1L << 17)
 
 #include <omp.h>
 
