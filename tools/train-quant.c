@@ -16,6 +16,7 @@ static const char usage[] =
     "usage: train-quant [--w SPEC] [--a SPEC] [--g SPEC] [--gx SPEC] [--m SPEC] [--v SPEC]\n"
     "                   [--recipe FILE] --arch gpt|hawk [train options] [FILE]\n"
     "       train-quant --resume CKPT [recipe] [train options] [FILE]\n"
+    "       train-quant --init CKPT [recipe] [train options] [FILE]\n"
     "Train a language model as train(1) does, with the quantization recipe given:\n"
     "  Y = Q_a(X) Q_w(W) + b,  dW = Q_a(X)^T Q_g(G),  dX = Q_gx(G) Q_w(W)^T,\n"
     "and AdamW's moments stored in low bits.  SPEC is BITS[:GRANULARITY][:asym]\n"

@@ -9,6 +9,7 @@ static const char usage[] =
     "             [--eot ID] [--val FILE] [--eval-every N] [--eval-windows N] [--seed S]\n"
     "             [-j N] [--checkpoint FILE] [--checkpoint-every N] [--progress] [FILE]\n"
     "       train --resume CKPT [--steps N] [...] [FILE]\n"
+    "       train --init CKPT [training options] [FILE]\n"
     "       train --arch gpt|hawk [model options] --params\n"
     "Train a language model on the `tokens` of the records in FILE (default stdin);\n"
     "metric records (config, step, eval, done) go to stdout.\n"

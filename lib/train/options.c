@@ -12,7 +12,7 @@
 
 enum {
     O_ARCH = HPARAMS_CLI_END, O_CONFIG, O_LAYERS, O_WIDTH, O_HEADS, O_CONTEXT, O_VOCAB,
-    O_TOKENIZER, O_PARAMS, O_EOT, O_EVAL_WINDOWS, O_RESUME
+    O_TOKENIZER, O_PARAMS, O_EOT, O_EVAL_WINDOWS, O_RESUME, O_INIT
 };
 
 /* train's options beside the shared training options (train/hparams_cli.h) */
@@ -29,10 +29,12 @@ static const struct option opts[] = {
     {"eot", required_argument, NULL, O_EOT},
     {"eval-windows", required_argument, NULL, O_EVAL_WINDOWS},
     {"resume", required_argument, NULL, O_RESUME},
+    {"init", required_argument, NULL, O_INIT},
     {0},
 };
 
-/* The options that shape a new model, which a resumed run takes from its checkpoint. */
+/* The options that shape a new model, which a run from --resume or --init takes from its
+ * checkpoint. */
 static const int model_opts[] = {O_ARCH, O_CONFIG, O_LAYERS, O_WIDTH, O_HEADS, O_CONTEXT,
                                  O_VOCAB, O_TOKENIZER, O_PARAMS};
 
@@ -92,6 +94,7 @@ void train_options_parse(train_options *o, int argc, char **argv, const train_to
             h->eval_windows = cli_u64("--eval-windows", optarg, 1, UINT64_MAX);
             break;
         case O_RESUME: o->resume = optarg; break;
+        case O_INIT: o->init = optarg; break;
         default: tool->option(tool->ctx, code, optarg); break;
         }
     }
@@ -106,11 +109,22 @@ void train_options_parse(train_options *o, int argc, char **argv, const train_to
         tool->parsed(tool->ctx, o);
     threads_init(c.threads);
 
-    if (o->resume) {
-        for (size_t i = 0; i < sizeof model_opts / sizeof *model_opts; i++)
-            if (c.given[model_opts[i]])
-                cli_usage_error("--%s: a resumed run takes its model from %s",
-                                opt_name(model_opts[i]), o->resume);
+    if (o->resume && o->init)
+        cli_usage_error("--resume and --init: give one");
+    const char *from = o->resume ? o->resume : o->init;
+    for (size_t i = 0; from && i < sizeof model_opts / sizeof *model_opts; i++)
+        if (c.given[model_opts[i]])
+            cli_usage_error("--%s: a run from --%s takes its model from %s",
+                            opt_name(model_opts[i]), o->resume ? "resume" : "init", from);
+    if (o->init) {
+        ckpt_open(&o->r, o->init);
+        o->cfg = o->r.cfg;
+        o->tok = lm_tokenizer(&o->r);
+        if (o->r.tokenizer)
+            msgpack_sbuffer_write(&o->tok_bytes, o->r.tokenizer, o->r.tokenizer_len);
+        if (o->tok && !c.given[O_EOT])
+            h->eot = lm_eot(o->tok);
+    } else if (o->resume) {
         ckpt_open(&o->r, o->resume);
         train_hparams saved;
         train_state_read(&o->r, &saved, &o->at);
@@ -132,7 +146,7 @@ void train_options_parse(train_options *o, int argc, char **argv, const train_to
             msgpack_sbuffer_write(&o->tok_bytes, o->r.tokenizer, o->r.tokenizer_len);
     } else {
         if (!arch)
-            cli_usage_error("--arch gpt or --arch hawk is needed (or --resume)");
+            cli_usage_error("--arch gpt or --arch hawk is needed (or --resume, --init)");
         if (!model_config_named(&o->cfg, arch, config))
             cli_usage_error("--config: unknown configuration \"%s\"", config);
         int *fields[] = {&o->cfg.layers, &o->cfg.width, &o->cfg.heads, &o->cfg.context};
@@ -182,6 +196,9 @@ void train_options_start(train_options *o, trainer *t, train_loss loss)
     trainer_init(t, o->m, &o->h, loss, &o->data);
     if (o->resume) {
         trainer_resume(t, &o->r, &o->at);
+        ckpt_close(&o->r);
+    } else if (o->init) { /* the weights only: a new run with its own optimizer */
+        ckpt_read(&o->r, model_params(o->m), NULL, NULL);
         ckpt_close(&o->r);
     } else {
         model_init(o->m, o->h.seed);

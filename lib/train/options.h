@@ -19,7 +19,11 @@
  * usage error, exit 64) and its training settings too, except those the command line
  * gives.  Its quantization recipe (train_hparams.recipe) must be the one the tool was
  * given, or the tool gives none and takes the checkpoint's: a disagreement exits 64, and a
- * tool that trains without recipes refuses a checkpoint that has one (exit 65). */
+ * tool that trains without recipes refuses a checkpoint that has one (exit 65).
+ *
+ * A run from --init CKPT is a new run (step 0, fresh AdamW moments, the command line's
+ * training settings) whose model, weights and tokenizer come from the checkpoint: to
+ * continue pretraining a model, an imported GPT-2 for one. */
 #ifndef RUNNEL_TRAIN_OPTIONS_H
 #define RUNNEL_TRAIN_OPTIONS_H
 
@@ -55,8 +59,9 @@ struct train_options {
     train_hparams h;
     const char *input;               /* the training tokens ("-": stdin) */
     const char *val, *checkpoint, *resume; /* or NULL */
+    const char *init;                /* the checkpoint whose weights start a new run, or NULL */
     bool progress;                   /* --progress or stderr is a terminal */
-    ckpt_reader r;                   /* the checkpoint to resume, open until start */
+    ckpt_reader r;                   /* the checkpoint to resume or init from, open until start */
     train_progress at;               /* where it stopped */
     bpe_t *tok;                      /* the tokenizer, or NULL */
     msgpack_sbuffer tok_bytes;       /* its msgpack bytes, for checkpoints (size 0: none) */
@@ -70,8 +75,8 @@ void train_options_parse(train_options *o, int argc, char **argv, const train_to
 /* Build the model (o->m) from o->cfg. */
 void train_options_model(train_options *o);
 /* Build the model unless built, load the data, set up t with loss, and either initialise
- * the weights from the seed or take weights, moments and position from the checkpoint;
- * metric records go to stdout. */
+ * the weights from the seed, or take weights, moments and position from the checkpoint to
+ * resume, or the weights from the one to init from; metric records go to stdout. */
 void train_options_start(train_options *o, trainer *t, train_loss loss);
 /* Close the metric stream and free everything. */
 void train_options_finish(train_options *o, trainer *t);
@@ -107,6 +112,7 @@ void train_options_finish(train_options *o, trainer *t);
     "  --checkpoint-every N also every N steps (default: at the end only)\n"                  \
     "  --resume CKPT        continue the run saved in CKPT; flags given override its\n"       \
     "                       training settings\n"                                              \
+    "  --init CKPT          start a new run from the weights (and tokenizer) of CKPT\n"      \
     "  --progress           a progress line on stderr even when it is not a terminal\n"       \
     "  -h, --help           this text; --version the version\n"
 

@@ -111,6 +111,31 @@ tensors/h.0.ln_1.weight"
     assert_output --partial "--arch"
 }
 
+@test "train: --init starts a new run from a checkpoint's weights and tokenizer" {
+    train "${MODEL[@]}" --tokenizer "$D/bpe.tok" -B 4 -T 16 --steps 30 --lr 1e-2 -o base.tar \
+        "$D/tokens.mp" >base.mp
+    train --init base.tar -B 4 -T 16 --steps 3 --lr 1e-3 -o next.tar "$D/tokens.mp" >next.mp
+    train "${MODEL[@]}" --tokenizer "$D/bpe.tok" -B 4 -T 16 --steps 3 --lr 1e-3 \
+        "$D/tokens.mp" >fresh.mp
+    # a new run: from step 0 with the command line's settings, the base's model and vocabulary
+    run jq -sr '"\(.[0].start_step) \(.[0].steps) \(.[0].lr) \(.[0].vocab)"' <(mp2json next.mp)
+    assert_output "0 3 0.001 $(mp2json base.mp | jq -sr '.[0].vocab')"
+    # its first loss is the trained model's, far below a fresh model's
+    first() { mp2json "$1" | jq -s '[.[] | select(.event == "step")][0].loss'; }
+    awk -v a="$(first next.mp)" -v b="$(first fresh.mp)" 'BEGIN {exit !(a < b - 1)}'
+    # it saves a full checkpoint with the tokenizer, which --resume continues
+    tar tf next.tar | grep -qx tokenizer.mp
+    train --resume next.tar --steps 4 "$D/tokens.mp" >/dev/null
+    run train --init base.tar --width 32 "$D/tokens.mp"
+    assert_failure 64
+    assert_output --partial "--width: a run from --init takes its model from base.tar"
+    run train --init base.tar --resume next.tar "$D/tokens.mp"
+    assert_failure 64
+    assert_output --partial "--resume and --init"
+    run train --init nowhere.tar "$D/tokens.mp"
+    assert_failure 66
+}
+
 @test "train: a diverged loss stops with 65 naming the step, keeping the checkpoint" {
     train "${MODEL[@]}" --tokenizer "$D/bpe.tok" -B 2 -T 8 --steps 2 -o ck.tar \
         "$D/tokens.mp" >/dev/null
