@@ -14,6 +14,7 @@
 #include "base/err.h"
 #include "base/input.h"
 #include "json/json.h"
+#include "model/tarfile.h"
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
                "safetensors data is little-endian, read straight into memory");
@@ -26,19 +27,12 @@ static const struct { const char *name; unsigned size; } dtypes[ST_N_DTYPES] = {
     [ST_F8_E4M3] = {"F8_E4M3", 1}, [ST_F8_E5M2] = {"F8_E5M2", 1},
 };
 
-/* msgpack strings are not NUL-terminated */
-static bool str_is(const msgpack_object *o, const char *s)
-{
-    return o->type == MSGPACK_OBJECT_STR && o->via.str.size == strlen(s) &&
-           memcmp(o->via.str.ptr, s, o->via.str.size) == 0;
-}
-
 /* The value of key in map m, or NULL; of a key given twice the last, as Python's json
  * module (which wrote the file) reads it. */
 static const msgpack_object *get(const msgpack_object *m, const char *key)
 {
     for (uint32_t i = m->via.map.size; i-- > 0;)
-        if (str_is(&m->via.map.ptr[i].key, key))
+        if (tar_str_is(&m->via.map.ptr[i].key, key))
             return &m->via.map.ptr[i].val;
     return NULL;
 }
@@ -84,7 +78,7 @@ static void header_entry(header_ctx *c, st_tensor *t, const msgpack_object *v)
         return header_fail(c, "tensor %.100s: \"dtype\", \"shape\" and \"data_offsets\" are "
                            "needed", name);
     int d = 0;
-    while (d < ST_N_DTYPES && !str_is(dt, dtypes[d].name))
+    while (d < ST_N_DTYPES && !tar_str_is(dt, dtypes[d].name))
         d++;
     if (d == ST_N_DTYPES)
         return header_fail(c, "tensor %.100s: unknown dtype", name);
@@ -127,7 +121,7 @@ static void header_object(void *ctx, const msgpack_object *o)
         if (k->type != MSGPACK_OBJECT_STR || k->via.str.size == 0 ||
             memchr(k->via.str.ptr, 0, k->via.str.size))
             return header_fail(c, "a tensor name is empty or holds a NUL byte");
-        if (str_is(k, "__metadata__")) {
+        if (tar_str_is(k, "__metadata__")) {
             if (v->type != MSGPACK_OBJECT_MAP)
                 header_fail(c, "\"__metadata__\" is not an object");
             continue;
@@ -388,7 +382,7 @@ static void config_object(void *ctx, const msgpack_object *o)
     const msgpack_object *type = get(o, "model_type");
     if (!type || type->type != MSGPACK_OBJECT_STR)
         return config_fail(c, "no \"model_type\": not a Hugging Face model configuration");
-    if (!str_is(type, "gpt2"))
+    if (!tar_str_is(type, "gpt2"))
         return config_fail(c, "unknown architecture \"%.*s\" (model_type): import-hf reads "
                            "GPT-2 (\"gpt2\")", type->via.str.size > 64 ? 64 :
                            (int)type->via.str.size, type->via.str.ptr);
@@ -427,7 +421,7 @@ static void config_object(void *ctx, const msgpack_object *o)
                                "GPT-2's 1e-5", e);
     }
     const msgpack_object *act = get(o, "activation_function");
-    if (act && !str_is(act, "gelu_new") && !str_is(act, "gelu_pytorch_tanh")) {
+    if (act && !tar_str_is(act, "gelu_new") && !tar_str_is(act, "gelu_pytorch_tanh")) {
         if (act->type != MSGPACK_OBJECT_STR)
             return config_fail(c, "\"activation_function\" is not a string");
         return config_fail(c, "\"activation_function\" is \"%.*s\": runnel's gpt uses "

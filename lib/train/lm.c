@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "model/tarfile.h"
 #include "train/data.h"
 
 uint32_t lm_eot(const bpe_t *tok)
@@ -26,14 +27,10 @@ bpe_t *lm_tokenizer(const ckpt_reader *r)
     char where[600];
     snprintf(where, sizeof where, "%s: member tokenizer.mp", r->name);
     msgpack_unpacked u;
-    msgpack_unpacked_init(&u);
-    size_t off = 0;
-    bool one = msgpack_unpack_next(&u, r->tokenizer, r->tokenizer_len, &off) ==
-                   MSGPACK_UNPACK_SUCCESS &&
-               off == r->tokenizer_len && u.data.type == MSGPACK_OBJECT_MAP;
-    if (!one) {
+    char msg[64];
+    if (!tar_map_unpack(&u, r->tokenizer, r->tokenizer_len, msg, sizeof msg)) {
         msgpack_unpacked_destroy(&u);
-        die(EX_DATAERR, "%s: not one msgpack map", where);
+        die(EX_DATAERR, "%s: %s", where, msg);
     }
     bpe_t *tok = tok_unpack(&u.data, where);
     msgpack_unpacked_destroy(&u);
