@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include "base/err.h"
+#include "fuzz_input.h"
 #include "json/json.h"
 #include "rec/rec.h"
 
@@ -70,34 +71,12 @@ static void check_json(const rec *r)
     json_buf_free(&text);
 }
 
-/* msgpack-c's unpacker reserves memory for the item count an array or map header
- * declares before any item arrives, so five bytes can ask for gigabytes; under the
- * fuzzer that is an out-of-memory abort, in a tool a large (untouched) allocation and
- * then an error.  Inputs that declare more than 2^20 items anywhere, after gzip is
- * undone as the reader does it, are skipped. */
-static bool declares_huge_container(int fd)
-{
-    enum { MAX = 1 << 24 };
-    static unsigned char buf[MAX];
-    gzFile gz = gzdopen(dup(fd), "rb");
-    int n = gz ? gzread(gz, buf, MAX) : -1;
-    if (gz)
-        gzclose(gz);
-    if (lseek(fd, 0, SEEK_SET) != 0)
-        abort();
-    for (int i = 0; i + 4 < n; i++)
-        if ((buf[i] == 0xdd || buf[i] == 0xdf) &&
-            ((uint32_t)buf[i + 1] << 24 | buf[i + 2] << 16 | buf[i + 3] << 8 | buf[i + 4]) > 1u << 20)
-            return true;
-    return false;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     int fd = memfd_create("fuzz_rec", 0);
     if (fd < 0 || write(fd, data, size) != (ssize_t)size || lseek(fd, 0, SEEK_SET) != 0)
         abort();
-    if (declares_huge_container(fd)) {
+    if (fuzz_declares_huge_container(fd)) {
         close(fd);
         return 0;
     }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "base/err.h"
+#include "fuzz_input.h"
 #include "model/hf.h"
 #include "model/model.h"
 
@@ -51,25 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    int fd = memfd_create("fuzz_safetensors", 0);
-    if (fd < 0)
-        abort();
-    if (data[0] & 1) {
-        uint8_t *file = xmalloc(base_len);
-        memcpy(file, base, base_len);
-        size_t len = base_len;
-        if (size >= 3) {
-            size_t cut = ((size_t)data[1] << 8 | data[2]) % (base_len + 1);
-            len = cut ? cut : base_len;
-        }
-        for (size_t i = 3; i + 3 <= size; i += 3)
-            file[((size_t)data[i] << 8 | data[i + 1]) % base_len] = data[i + 2];
-        if (write(fd, file, len) != (ssize_t)len)
-            abort();
-        free(file);
-    } else if (write(fd, data + 1, size - 1) != (ssize_t)(size - 1)) {
-        abort();
-    }
+    int fd = fuzz_edited_fd("fuzz_safetensors", data, size, base, base_len);
     memset(&f, 0, sizeof f);
     f.fd = -1;
     if (setjmp(on_die) == 0) {

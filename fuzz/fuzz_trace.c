@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include "base/err.h"
+#include "fuzz_input.h"
 #include "rec/rec.h"
 #include "rl/diag.h"
 
@@ -35,32 +36,13 @@ static void count(void *ctx, const diag_finding *f)
     findings++;
 }
 
-/* As in fuzz_rec.c: inputs whose msgpack headers declare more than 2^20 items are skipped
- * (msgpack-c reserves memory for the declared count before reading the items). */
-static bool declares_huge_container(int fd)
-{
-    enum { MAX = 1 << 24 };
-    static unsigned char buf[MAX];
-    gzFile gz = gzdopen(dup(fd), "rb");
-    int n = gz ? gzread(gz, buf, MAX) : -1;
-    if (gz)
-        gzclose(gz);
-    if (lseek(fd, 0, SEEK_SET) != 0)
-        abort();
-    for (int i = 0; i + 4 < n; i++)
-        if ((buf[i] == 0xdd || buf[i] == 0xdf) &&
-            ((uint32_t)buf[i + 1] << 24 | buf[i + 2] << 16 | buf[i + 3] << 8 | buf[i + 4]) > 1u << 20)
-            return true;
-    return false;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static trace_rec t;
     int fd = memfd_create("fuzz_trace", 0);
     if (fd < 0 || write(fd, data, size) != (ssize_t)size || lseek(fd, 0, SEEK_SET) != 0)
         abort();
-    if (declares_huge_container(fd)) {
+    if (fuzz_declares_huge_container(fd)) {
         close(fd);
         return 0;
     }

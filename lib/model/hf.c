@@ -46,14 +46,19 @@ typedef struct {
     char err[320];
 } header_ctx;
 
+/* The first problem found into err (size bytes); later ones are dropped. */
+static void keep_first(char *err, size_t size, const char *fmt, va_list ap)
+{
+    if (!err[0])
+        vsnprintf(err, size, fmt, ap);
+}
+
 __attribute__((format(printf, 2, 3))) static void header_fail(header_ctx *c, const char *fmt,
                                                               ...)
 {
-    if (c->err[0])
-        return;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(c->err, sizeof c->err, fmt, ap);
+    keep_first(c->err, sizeof c->err, fmt, ap);
     va_end(ap);
 }
 
@@ -352,11 +357,9 @@ typedef struct {
 __attribute__((format(printf, 2, 3))) static void config_fail(config_ctx *c, const char *fmt,
                                                               ...)
 {
-    if (c->err[0])
-        return;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(c->err, sizeof c->err, fmt, ap);
+    keep_first(c->err, sizeof c->err, fmt, ap);
     va_end(ap);
 }
 
