@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "rec/scan.h"
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
                "tensors are little-endian float32, written straight from memory");
@@ -187,9 +188,11 @@ const msgpack_object_map *tar_map_unpack(msgpack_unpacked *u, const char *buf, s
                                          char *msg, size_t msglen)
 {
     msgpack_unpacked_init(u);
-    size_t off = 0;
+    size_t off = 0, size;
     msg[0] = 0;
-    if (msgpack_unpack_next(u, buf, len, &off) != MSGPACK_UNPACK_SUCCESS || off != len ||
+    /* scanned first, so that no container's claimed length makes msgpack-c allocate */
+    if (msgpack_scan((const unsigned char *)buf, len, &size) != SCAN_COMPLETE || size != len ||
+        msgpack_unpack_next(u, buf, len, &off) != MSGPACK_UNPACK_SUCCESS || off != len ||
         u->data.type != MSGPACK_OBJECT_MAP) {
         snprintf(msg, msglen, "not one msgpack map");
         return NULL;
