@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "base/err.h"
-#include "rec/scan.h"
+#include "rec/decode.h"
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
                "tensors are little-endian float32, written straight from memory");
@@ -188,11 +188,12 @@ const msgpack_object_map *tar_map_unpack(msgpack_unpacked *u, const char *buf, s
                                          char *msg, size_t msglen)
 {
     msgpack_unpacked_init(u);
-    size_t off = 0, size;
+    u->zone = msgpack_zone_new(MSGPACK_ZONE_CHUNK_SIZE);
+    if (!u->zone)
+        die(EX_OSERR, "out of memory");
+    size_t size;
     msg[0] = 0;
-    /* scanned first, so that no container's claimed length makes msgpack-c allocate */
-    if (msgpack_scan((const unsigned char *)buf, len, &size) != SCAN_COMPLETE || size != len ||
-        msgpack_unpack_next(u, buf, len, &off) != MSGPACK_UNPACK_SUCCESS || off != len ||
+    if (decode_object(buf, len, u->zone, &u->data, &size) != DECODE_COMPLETE || size != len ||
         u->data.type != MSGPACK_OBJECT_MAP) {
         snprintf(msg, msglen, "not one msgpack map");
         return NULL;

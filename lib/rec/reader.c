@@ -1,9 +1,9 @@
 /* Reading record streams from an input (lib/base/input: files, stdin, gzip).  Each record
- * is first scanned (rec/scan.h) until all its bytes are buffered, then parsed with
- * msgpack_unpack() straight out of one large buffer with one reused zone, so a record
- * costs no allocation and its strings point into the buffer.  When a record is cut by
- * the end of the buffer, the unparsed tail moves to the front (the previous record is
- * given up by then) and more is read; a record larger than the buffer doubles it. */
+ * is decoded (rec/decode.h) straight out of one large buffer into one reused zone, so a
+ * record costs no allocation and its strings point into the buffer.  When a record is cut
+ * by the end of the buffer, the unparsed tail moves to the front (the previous record is
+ * given up by then), more is read and the record is decoded again from its start; a record
+ * larger than the buffer doubles it. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,7 +11,7 @@
 #include "base/err.h"
 #include "base/input.h"
 #include "rec/rec.h"
-#include "rec/scan.h"
+#include "rec/decode.h"
 
 enum { INITIAL_BUFFER = 1 << 20 };
 
@@ -68,9 +68,12 @@ static bool fill(rec_reader *in)
 bool rec_next(rec_reader *in, rec *r)
 {
     size_t size;
-    scan_result scan;
-    while ((scan = msgpack_scan((const unsigned char *)in->buf + in->off, in->len - in->off,
-                                &size)) == SCAN_INCOMPLETE) {
+    decode_result got;
+    for (;;) {
+        msgpack_zone_clear(&in->zone);
+        got = decode_object(in->buf + in->off, in->len - in->off, &in->zone, &in->obj, &size);
+        if (got != DECODE_INCOMPLETE)
+            break;
         if (fill(in))
             continue;
         if (in->off == in->len)
@@ -78,18 +81,13 @@ bool rec_next(rec_reader *in, rec *r)
         die(EX_DATAERR, "%s: record %llu (byte %zu): truncated: the stream ends inside it",
             rec_input_name(in), (unsigned long long)in->count + 1, in->base + in->off);
     }
-    if (scan != SCAN_COMPLETE)
+    if (got == DECODE_NOMEM)
+        die(EX_OSERR, "out of memory");
+    if (got != DECODE_COMPLETE)
         die(EX_DATAERR, "%s: record %llu (byte %zu): %s", rec_input_name(in),
             (unsigned long long)in->count + 1, in->base + in->off,
-            scan == SCAN_TOO_DEEP ? "nested more than 32 deep" : "not valid msgpack");
-    msgpack_zone_clear(&in->zone);
-    size_t end = in->off + size, at = in->off;
-    msgpack_unpack_return ret = msgpack_unpack(in->buf, end, &at, &in->zone, &in->obj);
-    if (ret != MSGPACK_UNPACK_SUCCESS)
-        die(ret == MSGPACK_UNPACK_NOMEM_ERROR ? EX_OSERR : EX_SOFTWARE,
-            "%s: record %llu (byte %zu): msgpack-c could not parse a record that scanned whole",
-            rec_input_name(in), (unsigned long long)in->count + 1, in->base + in->off);
-    in->off = end;
+            got == DECODE_TOO_DEEP ? "nested more than 32 deep" : "not valid msgpack");
+    in->off += size;
     in->count++;
     r->from = in;
     r->index = in->count;

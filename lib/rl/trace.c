@@ -67,6 +67,7 @@ static const char *const layer_keys[TL_COUNT] = {
 static const unsigned char layer_key_len[TL_COUNT] = {6, 5, 8, 6, 9, 14, 12};
 
 static const char *const event_names[] = {"config", "episode", "update", "eval", "done"};
+static const unsigned char event_len[] = {6, 7, 6, 4, 4};
 
 const char *trace_event_name(trace_event e) { return e < TR_OTHER ? event_names[e] : "other"; }
 
@@ -183,7 +184,13 @@ static void parse_layers(const rec *r, const msgpack_object *o, trace_rec *t)
             rec_fail(r, "key \"layers\": entry %d: expected a map, found %s", i + 1,
                      rec_type_name(m));
         l->has = 0;
-        snprintf(l->name, sizeof l->name, "%d", i);
+        /* the default name, the layer's index (i < TRACE_MAX_LAYERS: at most two digits;
+         * snprintf here cost a tenth of diagnose's time) */
+        char *nm = l->name;
+        if (i >= 10)
+            *nm++ = (char)('0' + i / 10);
+        nm[0] = (char)('0' + i % 10);
+        nm[1] = 0;
         for (uint32_t k = 0; k < m->via.map.size; k++) {
             const msgpack_object *key = &m->via.map.ptr[k].key, *v = &m->via.map.ptr[k].val;
             if (key->type != MSGPACK_OBJECT_STR)
@@ -198,7 +205,8 @@ static void parse_layers(const rec *r, const msgpack_object *o, trace_rec *t)
                 continue;
             }
             for (int f = 0; f < TL_COUNT; f++) {
-                if (layer_key_len[f] != kn || memcmp(layer_keys[f], ks, kn) != 0)
+                if (layer_key_len[f] != kn || layer_keys[f][0] != ks[0] ||
+                    memcmp(layer_keys[f], ks, kn) != 0)
                     continue;
                 if (!is_number(v))
                     rec_fail(r, "key \"layers\": entry %d: key \"%s\": expected a number, "
@@ -228,7 +236,7 @@ void trace_parse(const rec *r, trace_rec *t)
                 wrong(r, d->name, "a string", v);
             have_event = true;
             for (int e = 0; e < TR_OTHER; e++)
-                if (v->via.str.size == strlen(event_names[e]) &&
+                if (v->via.str.size == event_len[e] && v->via.str.ptr[0] == event_names[e][0] &&
                     memcmp(v->via.str.ptr, event_names[e], v->via.str.size) == 0)
                     t->event = (trace_event)e;
             break;
