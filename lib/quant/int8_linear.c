@@ -12,19 +12,22 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/err.h"
 #include "base/threads.h"
+#include "quant/int8_vnni.h"
 #include "quant/quant.h"
 
 #define CHUNK 128
-#define MAX_IN (1 << 17)
+#define MAX_IN INT8_VNNI_MAX_IN
 
 typedef struct {
     linear_ext ext; /* first: the layer's ext points here */
     linear *lin;
     int in, out, K; /* K: in rounded up to CHUNK */
-    int8_t *wq;     /* (out, K) codes of Wᵀ */
+    int8_t *wq;     /* (out, K) codes of Wᵀ, for the portable kernel */
+    int8_vnni_weights vnni; /* the codes packed for the VNNI kernel */
     float *ws;      /* (out) a scale per output channel */
     int8_linear_set *set;
 } int8_layer;
@@ -32,12 +35,16 @@ typedef struct {
 struct int8_linear_set {
     int8_layer *layers;
     int n;
+    bool vnni; /* the layers use the VNNI kernel (quant/int8_vnni.h) */
     /* the quantized input of the layer being computed (one at a time) */
     uint8_t *codes; /* (rows, in) quant_encode's codes, biased by 128 */
-    int16_t *xq;    /* (rows, K) */
+    int16_t *xq;    /* (rows, K), for the portable kernel */
+    uint8_t *xu;    /* (rows, 4 k4), for the VNNI kernel when in is not a multiple of 4 */
     float *xs;      /* (rows) a scale per row */
-    size_t cap_codes, cap_xq, cap_rows;
+    size_t cap_codes, cap_xq, cap_xu, cap_rows;
 };
+
+static bool portable_only; /* int8_linear_force_portable */
 
 static const quant_spec per_channel = {.bits = 8, .gran = QUANT_PER_COLUMN};
 static const quant_spec per_token = {.bits = 8, .gran = QUANT_PER_ROW};
@@ -127,26 +134,52 @@ static void quantize_rows(int8_linear_set *s, const float *x, long lo, long hi, 
     }
 }
 
+/* The same for the VNNI kernel: the codes as they are, copied to rows of 4 k4 bytes only
+ * when in is not a multiple of 4. */
+static void quantize_rows_vnni(int8_linear_set *s, const float *x, long lo, long hi, int in,
+                               size_t ldx)
+{
+    quant_encode(&per_token, s->codes + lo * in, s->xs + lo, NULL, x + lo * in, (int)(hi - lo),
+                 in, NULL);
+    for (long t = lo; t < hi && ldx != (size_t)in; t++) {
+        memcpy(s->xu + t * ldx, s->codes + t * in, (size_t)in);
+        memset(s->xu + t * ldx + in, 128, ldx - (size_t)in);
+    }
+}
+
 /* The layer's product hook.  One parallel region: the threads quantize their shares of
- * the rows, then compute their shares of the outputs for every row. */
+ * the rows, then compute their shares of the outputs (the VNNI kernel's panels) for every
+ * row. */
 static void int8_forward(linear_ext *ext, const linear *l, float *y, const float *x, int n)
 {
     int8_layer *e = (int8_layer *)ext;
     int8_linear_set *s = e->set;
     int in = e->in, K = e->K;
+    size_t ldx = 4 * (size_t)e->vnni.k4;
     s->codes = grow(s->codes, &s->cap_codes, (size_t)n * in, sizeof *s->codes);
-    s->xq = grow(s->xq, &s->cap_xq, (size_t)n * K, sizeof *s->xq);
+    if (!s->vnni)
+        s->xq = grow(s->xq, &s->cap_xq, (size_t)n * K, sizeof *s->xq);
+    else if (ldx != (size_t)in)
+        s->xu = grow(s->xu, &s->cap_xu, (size_t)n * ldx, sizeof *s->xu);
     s->xs = grow(s->xs, &s->cap_rows, (size_t)n, sizeof *s->xs);
     const float *b = l->b;
+    const uint8_t *xu = ldx == (size_t)in ? s->codes : s->xu;
 #pragma omp parallel if ((long)n * in * e->out >= PARALLEL_MIN_MACS)
     {
         long lo, hi;
         thread_share(n, &lo, &hi);
-        if (hi > lo)
+        if (hi > lo && s->vnni)
+            quantize_rows_vnni(s, x, lo, hi, in, ldx);
+        else if (hi > lo)
             quantize_rows(s, x, lo, hi, in, K);
 #pragma omp barrier
-        thread_share(e->out, &lo, &hi);
-        product(e, y, b, s->xq, s->xs, n, lo, hi);
+        if (s->vnni) {
+            thread_share(e->vnni.panels, &lo, &hi);
+            int8_vnni_product(&e->vnni, y, b, e->ws, xu, ldx, s->xs, n, lo, hi);
+        } else {
+            thread_share(e->out, &lo, &hi);
+            product(e, y, b, s->xq, s->xs, n, lo, hi);
+        }
     }
 }
 
@@ -167,13 +200,17 @@ static void attach(int8_layer *e, linear *l, int8_linear_set *s)
     e->in = in;
     e->out = out;
     e->K = K;
-    e->wq = xcalloc((size_t)out * K, 1);
     e->ws = xmalloc((size_t)out * sizeof *e->ws);
     e->set = s;
     quant_encode(&per_channel, codes, e->ws, NULL, l->w, in, out, NULL);
-    for (int i = 0; i < in; i++)
-        for (int o = 0; o < out; o++)
-            e->wq[(size_t)o * K + i] = (int8_t)(codes[(size_t)i * out + o] - 128);
+    if (s->vnni) {
+        int8_vnni_pack(&e->vnni, codes, in, out);
+    } else {
+        e->wq = xcalloc((size_t)out * K, 1);
+        for (int i = 0; i < in; i++)
+            for (int o = 0; o < out; o++)
+                e->wq[(size_t)o * K + i] = (int8_t)(codes[(size_t)i * out + o] - 128);
+    }
     free(codes);
     e->ext.product = int8_forward;
     l->ext = &e->ext;
@@ -186,6 +223,7 @@ int8_linear_set *int8_linear_attach(linear **layers, int n)
     int8_linear_set *s = xcalloc(1, sizeof *s);
     s->layers = xcalloc((size_t)(n > 0 ? n : 1), sizeof *s->layers);
     s->n = n;
+    s->vnni = !portable_only && int8_vnni_supported();
     for (int i = 0; i < n; i++)
         attach(&s->layers[i], layers[i], s);
     return s;
@@ -213,11 +251,13 @@ void int8_linear_free(int8_linear_set *s)
             die(EX_SOFTWARE, "int8_linear_free: a layer has another extension on top");
         e->lin->ext = NULL;
         free(e->wq);
+        int8_vnni_free(&e->vnni);
         free(e->ws);
     }
     free(s->layers);
     free(s->codes);
     free(s->xq);
+    free(s->xu);
     free(s->xs);
     free(s);
 }
@@ -225,7 +265,12 @@ void int8_linear_free(int8_linear_set *s)
 size_t int8_linear_bytes(const int8_linear_set *s)
 {
     size_t bytes = 0;
-    for (int i = 0; i < s->n; i++)
-        bytes += (size_t)s->layers[i].out * (s->layers[i].K + sizeof(float));
+    for (int i = 0; i < s->n; i++) {
+        const int8_layer *e = &s->layers[i];
+        bytes += (size_t)e->out * sizeof(float) +
+                 (s->vnni ? int8_vnni_bytes(&e->vnni) : (size_t)e->out * e->K);
+    }
     return bytes;
 }
+
+void int8_linear_force_portable(bool on) { portable_only = on; }

@@ -18,11 +18,17 @@
  * The layer's float W and bias are left in place and unchanged; the layer can no longer
  * learn (dw must be NULL) and linear_backward must not be called while attached.
  *
+ * Two kernels compute the sums, with the same results: a portable one that the compiler
+ * vectorizes, over int16 activations and the codes of each output in a row, and on
+ * processors with AVX-512 VNNI one that packs the codes in panels of 32 outputs
+ * (quant/int8_vnni.h), four to eight times as fast for a batch of rows.
+ *
  * It plugs into nn/linear as the layer's product hook, which replaces the float
  * product; detaching restores the layer as it was. */
 #ifndef RUNNEL_QUANT_INT8_LINEAR_H
 #define RUNNEL_QUANT_INT8_LINEAR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "model/model.h"
@@ -36,8 +42,11 @@ int8_linear_set *int8_linear_attach(linear **layers, int n);
 int8_linear_set *int8_linear_attach_model(model *m);
 /* Detach every layer (restoring it as it was) and free everything. */
 void int8_linear_free(int8_linear_set *s);
-/* Bytes of the int8 codes, each row padded with zeros to a multiple of 128, and their
- * scales: the weights as the products read them. */
+/* Bytes of the int8 codes (padded with zeros as the kernel reads them) and their scales:
+ * the weights as the products read them. */
 size_t int8_linear_bytes(const int8_linear_set *s);
+/* For tests: the sets attached from now on use the portable kernel even where the VNNI
+ * one runs. */
+void int8_linear_force_portable(bool on);
 
 #endif

@@ -183,16 +183,27 @@ static void quantize(const quant_spec *q, const float *x, int rows, int cols, rn
                               : q->gran == QUANT_PER_COLUMN ? zeros + g : zeros + k;
             int cstep = q->gran == QUANT_PER_COLUMN; /* 1: a scale per element */
             size_t at = (size_t)i * cols + (size_t)g;
-            if (fake_out && !cstep && !q->stochastic) { /* the hot case, vectorized */
+            if (!cstep && !q->stochastic) { /* the hot cases, vectorized */
                 float s = sc[0], z = zc ? zc[0] : 0.0f;
                 const float *xa = x + at;
-                float *ya = fake_out + at;
+                if (fake_out) {
+                    float *ya = fake_out + at;
 #pragma omp simd
-                for (int j = 0; j < gsize; j++) {
-                    float v = xa[j] / s + z;
-                    v = v > lo ? v : lo;
-                    v = v < hi ? v : hi;
-                    ya[j] = s * (round_away(v) - z);
+                    for (int j = 0; j < gsize; j++) {
+                        float v = xa[j] / s + z;
+                        v = v > lo ? v : lo;
+                        v = v < hi ? v : hi;
+                        ya[j] = s * (round_away(v) - z);
+                    }
+                } else {
+                    uint8_t *ca = codes + at;
+#pragma omp simd
+                    for (int j = 0; j < gsize; j++) {
+                        float v = xa[j] / s + z;
+                        v = v > lo ? v : lo;
+                        v = v < hi ? v : hi;
+                        ca[j] = (uint8_t)(round_away(v) + bias);
+                    }
                 }
                 continue;
             }

@@ -1,7 +1,8 @@
 /* Unit tests of lib/quant/int8_linear: the integer product against the float product of
  * the dequantized weights and activations (quantized here, independently of quant.c),
  * its distance from the float32 layer, one row alone against the same row in a batch and
- * across thread counts, and the layer as it was after detaching. */
+ * across thread counts, and the layer as it was after detaching; each with the kernel the
+ * machine picks and with the portable one, which must agree bit for bit. */
 #include <float.h>
 #include <omp.h>
 #include <stdbool.h>
@@ -9,6 +10,9 @@
 #include "base/rng.h"
 #include "check.h"
 #include "quant/int8_linear.h"
+#include "quant/int8_vnni.h"
+
+static bool portable; /* the pass of the tests that forces the portable kernel */
 
 /* A layer with weights and bias drawn from N(0, 1) (bias scaled by 0.1). */
 typedef struct {
@@ -179,7 +183,10 @@ static void detach_restores_the_layer(void)
     linear *lp = &t.l;
     int8_linear_set *s = int8_linear_attach(&lp, 1);
     CHECK(t.l.ext != NULL);
-    CHECK_EQ_INT(int8_linear_bytes(s), 24 * 128 + 24 * 4); /* in padded to 128 */
+    if (portable || !int8_vnni_supported())
+        CHECK_EQ_INT(int8_linear_bytes(s), 24 * 128 + 24 * 4); /* in padded to 128 */
+    else /* one panel of 32 outputs: 40 codes and an offset each */
+        CHECK_EQ_INT(int8_linear_bytes(s), 32 * (40 + 4) + 24 * 4);
     linear_forward(&t.l, a, x, n);
     linear_forward(&t.l, b, x, n);
     CHECK(memcmp(a, b, (size_t)n * out * sizeof *a) == 0);
@@ -213,12 +220,51 @@ static void refuses_layers_that_learn_or_have_an_extension(void)
     layer_free(&t);
 }
 
+static void forward_with(bool force_portable, layer *t, float *y, const float *x, int n)
+{
+    int8_linear_force_portable(force_portable);
+    linear *lp = &t->l;
+    int8_linear_set *s = int8_linear_attach(&lp, 1);
+    linear_forward(&t->l, y, x, n);
+    int8_linear_free(s);
+    int8_linear_force_portable(portable);
+}
+
+/* The kernel the machine picks (VNNI where it runs) against the portable one: the same
+ * bytes, for inputs that are not a multiple of 4, outputs that do not fill a panel, and
+ * row counts around the tiles'. */
+static void kernels_agree(void)
+{
+    if (!int8_vnni_supported())
+        printf("# this processor has no AVX-512 VNNI: the portable kernel is compared with itself\n");
+    const int shapes[][3] = {{70, 37, 9}, {384, 96, 1}, {384, 1536, 17}, {1537, 5, 15}, {4, 64, 3}};
+    for (size_t c = 0; c < sizeof shapes / sizeof shapes[0]; c++) {
+        int in = shapes[c][0], out = shapes[c][1], n = shapes[c][2];
+        layer t;
+        layer_init(&t, in, out, c % 2 == 0, 51 + c);
+        float *x = normal(n * in, 61 + c);
+        float *a = xmalloc((size_t)n * out * sizeof *a), *b = xmalloc((size_t)n * out * sizeof *b);
+        forward_with(false, &t, a, x, n);
+        forward_with(true, &t, b, x, n);
+        CHECK(memcmp(a, b, (size_t)n * out * sizeof *a) == 0);
+        layer_free(&t);
+        free(x);
+        free(a);
+        free(b);
+    }
+}
+
 int main(void)
 {
-    RUN(product_is_the_dequantized_float_product);
-    RUN(close_to_float32);
-    RUN(one_row_equals_its_row_in_a_batch);
-    RUN(detach_restores_the_layer);
-    RUN(refuses_layers_that_learn_or_have_an_extension);
+    for (int pass = 0; pass < 2; pass++) {
+        portable = pass == 1;
+        int8_linear_force_portable(portable);
+        RUN(product_is_the_dequantized_float_product);
+        RUN(close_to_float32);
+        RUN(one_row_equals_its_row_in_a_batch);
+        RUN(detach_restores_the_layer);
+        RUN(refuses_layers_that_learn_or_have_an_extension);
+    }
+    RUN(kernels_agree);
     return check_done();
 }
