@@ -149,6 +149,13 @@ static inline float round_away(float v)
     return copysignf(t, v);
 }
 
+/* v within [lo, hi]; a NaN becomes lo. */
+static inline float clamp(float v, float lo, float hi)
+{
+    v = v > lo ? v : lo;
+    return v < hi ? v : hi;
+}
+
 /* floorf(v) inline, for |v| < 2^22. */
 static inline float floor_small(float v)
 {
@@ -189,21 +196,13 @@ static void quantize(const quant_spec *q, const float *x, int rows, int cols, rn
                 if (fake_out) {
                     float *ya = fake_out + at;
 #pragma omp simd
-                    for (int j = 0; j < gsize; j++) {
-                        float v = xa[j] / s + z;
-                        v = v > lo ? v : lo;
-                        v = v < hi ? v : hi;
-                        ya[j] = s * (round_away(v) - z);
-                    }
+                    for (int j = 0; j < gsize; j++)
+                        ya[j] = s * (round_away(clamp(xa[j] / s + z, lo, hi)) - z);
                 } else {
                     uint8_t *ca = codes + at;
 #pragma omp simd
-                    for (int j = 0; j < gsize; j++) {
-                        float v = xa[j] / s + z;
-                        v = v > lo ? v : lo;
-                        v = v < hi ? v : hi;
-                        ca[j] = (uint8_t)(round_away(v) + bias);
-                    }
+                    for (int j = 0; j < gsize; j++)
+                        ca[j] = (uint8_t)(round_away(clamp(xa[j] / s + z, lo, hi)) + bias);
                 }
                 continue;
             }
@@ -213,8 +212,7 @@ static void quantize(const quant_spec *q, const float *x, int rows, int cols, rn
                 float v = x[idx] / s + z, c;
                 if (q->stochastic)
                     v += (float)(mix64(base + idx) >> 40) * 0x1.0p-24f;
-                v = v > lo ? v : lo;
-                v = v < hi ? v : hi;
+                v = clamp(v, lo, hi);
                 c = q->stochastic ? floor_small(v) : round_away(v);
                 if (fake_out)
                     fake_out[idx] = s * (c - z);
