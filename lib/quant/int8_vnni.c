@@ -51,46 +51,56 @@ size_t int8_vnni_bytes(const int8_vnni_weights *p)
     return (size_t)p->panels * INT8_VNNI_PANEL * ((size_t)p->k4 * 4 + sizeof *p->offset);
 }
 
+/* Outputs [o, o + 16) of R rows from their sums: (float)sum * (s_t s_o) + b_o, rounded
+ * as the portable kernel rounds it. */
+VNNI static inline __attribute__((always_inline)) void
+finish(const int8_vnni_weights *p, int o, const __m512i *acc, float *y, const float *b,
+       const float *ws, const float *xs, int R)
+{
+    int valid = p->out - o;
+    if (valid <= 0)
+        return;
+    __mmask16 m = valid >= 16 ? 0xffff : (__mmask16)((1u << valid) - 1);
+    __m512i off = _mm512_loadu_si512(p->offset + o);
+    __m512 sw = _mm512_maskz_loadu_ps(m, ws + o);
+    __m512 bias = b ? _mm512_maskz_loadu_ps(m, b + o) : _mm512_setzero_ps();
+#pragma GCC unroll 8
+    for (int r = 0; r < R; r++) {
+        __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc[r], off)),
+                                 _mm512_mul_ps(_mm512_set1_ps(xs[r]), sw));
+        if (b)
+            v = _mm512_add_ps(v, bias);
+        _mm512_mask_storeu_ps(y + (size_t)r * p->out + o, m, v);
+    }
+}
+
 /* R rows (R <= ROWS, a constant where this is inlined) of xu against one panel. */
 VNNI static inline __attribute__((always_inline)) void
 tile(const int8_vnni_weights *p, long panel, float *y, const float *b, const float *ws,
      const uint8_t *xu, size_t ldx, const float *xs, int R)
 {
-    __m512i acc[ROWS][2]; /* in registers: every loop over r is unrolled */
+    /* the sums of outputs [0, 16) and [16, 32) of the panel, in registers: every loop over
+     * r is unrolled */
+    __m512i lo[ROWS], hi[ROWS];
 #pragma GCC unroll 8
     for (int r = 0; r < R; r++)
-        acc[r][0] = acc[r][1] = _mm512_setzero_si512();
-    const int8_t *w = p->w + (size_t)panel * p->k4 * INT8_VNNI_PANEL * 4;
-    for (int k = 0; k < p->k4; k++, w += INT8_VNNI_PANEL * 4) {
+        lo[r] = hi[r] = _mm512_setzero_si512();
+    const int k4 = p->k4;
+    const int8_t *w = p->w + (size_t)panel * k4 * INT8_VNNI_PANEL * 4;
+    for (int k = 0; k < k4; k++, w += INT8_VNNI_PANEL * 4) {
         __m512i w0 = _mm512_loadu_si512(w), w1 = _mm512_loadu_si512(w + 64);
 #pragma GCC unroll 8
         for (int r = 0; r < R; r++) {
             int32_t four;
             memcpy(&four, xu + r * ldx + 4 * (size_t)k, sizeof four);
             __m512i x = _mm512_set1_epi32(four);
-            acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], x, w0);
-            acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], x, w1);
+            lo[r] = _mm512_dpbusd_epi32(lo[r], x, w0);
+            hi[r] = _mm512_dpbusd_epi32(hi[r], x, w1);
         }
     }
-#pragma GCC unroll 2
-    for (int h = 0; h < 2; h++) {
-        int o = (int)panel * INT8_VNNI_PANEL + 16 * h, valid = p->out - o;
-        if (valid <= 0)
-            break;
-        __mmask16 m = valid >= 16 ? 0xffff : (__mmask16)((1u << valid) - 1);
-        __m512i off = _mm512_loadu_si512(p->offset + o);
-        __m512 sw = _mm512_maskz_loadu_ps(m, ws + o);
-        __m512 bias = b ? _mm512_maskz_loadu_ps(m, b + o) : _mm512_setzero_ps();
-#pragma GCC unroll 8
-        for (int r = 0; r < R; r++) {
-            /* (float)sum * (s_t s_o) + b_o, as the portable kernel rounds it */
-            __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc[r][h], off)),
-                                     _mm512_mul_ps(_mm512_set1_ps(xs[r]), sw));
-            if (b)
-                v = _mm512_add_ps(v, bias);
-            _mm512_mask_storeu_ps(y + (size_t)r * p->out + o, m, v);
-        }
-    }
+    int o = (int)panel * INT8_VNNI_PANEL;
+    finish(p, o, lo, y, b, ws, xs, R);
+    finish(p, o + 16, hi, y, b, ws, xs, R);
 }
 
 VNNI void int8_vnni_product(const int8_vnni_weights *p, float *y, const float *b,
