@@ -3,7 +3,6 @@
 #include "base/err.h"
 #include "base/rng.h"
 #include "base/threads.h"
-#include "model/ckpt.h"
 #include "model/model.h"
 #include "quant/int8_linear.h"
 #include "rec/rec.h"
@@ -88,10 +87,8 @@ int main(int argc, char **argv)
         cli_usage_error("-m CKPT is needed");
     threads_init(threads);
 
-    ckpt_reader ck;
-    model *m = ckpt_load(&ck, path);
-    bpe_t *tok = lm_tokenizer(&ck);
-    ckpt_close(&ck);
+    bpe_t *tok;
+    model *m = lm_load(path, &tok);
     int8_linear_set *q8 = int8 ? int8_linear_attach_model(m) : NULL;
     const model_config *cfg = model_cfg(m);
     for (int i = 0; i < go.n_stop_tokens; i++)

@@ -2,7 +2,6 @@
 #include "base/cli.h"
 #include "base/err.h"
 #include "base/threads.h"
-#include "model/ckpt.h"
 #include "model/model.h"
 #include "quant/int8_linear.h"
 #include "rec/rec.h"
@@ -57,10 +56,8 @@ int main(int argc, char **argv)
         cli_usage_error("-m CKPT is needed");
     threads_init(threads);
 
-    ckpt_reader ck;
-    model *m = ckpt_load(&ck, path);
-    bpe_t *tok = lm_tokenizer(&ck);
-    ckpt_close(&ck);
+    bpe_t *tok;
+    model *m = lm_load(path, &tok);
     int8_linear_set *q8 = int8 ? int8_linear_attach_model(m) : NULL;
     scorer s;
     scorer_init(&s, m, tok, tok ? lm_eot(tok) : TOKENS_NO_EOT, B, per_token);

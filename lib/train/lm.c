@@ -39,3 +39,12 @@ bpe_t *lm_tokenizer(const ckpt_reader *r)
             tok->n_vocab, r->cfg.vocab);
     return tok;
 }
+
+model *lm_load(const char *path, bpe_t **tok)
+{
+    ckpt_reader ck;
+    model *m = ckpt_load(&ck, path);
+    *tok = lm_tokenizer(&ck);
+    ckpt_close(&ck);
+    return m;
+}

@@ -18,5 +18,8 @@ uint32_t lm_eot(const bpe_t *tok);
 /* The tokenizer of a checkpoint read with ckpt_open(), or NULL when it has none; exit 65
  * naming the member when it is malformed or has more tokens than the model. */
 bpe_t *lm_tokenizer(const ckpt_reader *r);
+/* The model of a checkpoint file and its tokenizer (*tok, NULL when it has none): what
+ * sample and score run. */
+model *lm_load(const char *path, bpe_t **tok);
 
 #endif
