@@ -4,8 +4,9 @@
 #
 #   OUT/table.md    a markdown table, a row per recipe: final validation loss (mean and
 #                   sample standard deviation over the runs that did not diverge), its
-#                   difference from fp32 and whether that is within noise (|d| <= 2
-#                   standard errors of the difference of the means), runs diverged (stopped
+#                   difference from fp32 and whether that is within noise (Welch's t-test
+#                   at 5%, two-sided: |d| <= t(0.975, df) times the standard error of the
+#                   difference of the means), runs diverged (stopped
 #                   on a non-finite loss, or the training loss, averaged over the last 5
 #                   step records, SPIKE nats above its lowest before, after the warmup),
 #                   optimizer state in MB, training tokens/s (median over steps and runs)
@@ -67,6 +68,11 @@ jq -sc --arg order "$RECIPES" '
     def mean: add / length;
     def sd: if length < 2 then null else (mean as $m | map(. - $m | . * .) | add / (length - 1) | sqrt) end;
     def round3: if . == null then null else . * 1000 | round / 1000 end;
+    # the 97.5% quantile of Student t with floor(df) degrees of freedom (1.96 past 30)
+    def t975: [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+               2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+               2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042] as $t
+        | (floor | if . < 1 then 1 else . end) as $d | if $d > 30 then 1.96 else $t[$d - 1] end;
     group_by(.recipe) | map({key: .[0].recipe, value: .}) | from_entries as $g
     | ($order | split(" ") | map(select(. != ""))) as $names
     | [$names[] | $g[.] as $runs
@@ -75,6 +81,8 @@ jq -sc --arg order "$RECIPES" '
           val_loss: (if ($ok | length) > 0 then ($ok | mean) else null end),
           val_sd: ($ok | sd), n: ($ok | length),
           diverged: ($runs | map(select((.finished | not) or .spiked)) | length),
+          diverged_val_loss: ($runs | map(select(.finished and .spiked) | .val_loss) | sort
+                              | if length == 0 then null else .[length / 2 | floor] end),
           stopped: ($runs | map(select(.finished | not)) | length),
           optimizer_mb: ($runs[0].optimizer_bytes / 1e6 * 100 | round / 100),
           tokens_per_s: ($runs | map(.tokens_per_s) | sort | .[length / 2 | floor] | round)}]
@@ -83,16 +91,30 @@ jq -sc --arg order "$RECIPES" '
                else (.val_loss - $b.val_loss) as $d
                     | {delta: ($d | round3),
                        within_noise: (if $b.val_sd == null then null
-                                      else (.val_sd // $b.val_sd) as $sd
-                                      | ($d | fabs) <= 2 * (($sd * $sd / .n) + ($b.val_sd * $b.val_sd / $b.n) | sqrt) end)}
+                                      else ($b.val_sd * $b.val_sd / $b.n) as $vb
+                                      # a recipe with one run borrows the spread of the baseline
+                                      | (if .val_sd == null then $b.val_sd * $b.val_sd / .n
+                                         else .val_sd * .val_sd / .n end) as $vr
+                                      | (if .val_sd == null then $b.n - 1
+                                         elif $vr + $vb == 0 then 1
+                                         else ($vr + $vb) * ($vr + $vb)
+                                              / ($vr * $vr / (.n - 1) + $vb * $vb / ($b.n - 1)) end) as $df
+                                      | ($d | fabs) <= ($df | t975) * (($vr + $vb) | sqrt) end)}
                end)
-          | .val_loss |= round3 | .val_sd |= round3)' "$runs" >"$OUT/table.json"
+          | .val_loss |= round3 | .val_sd |= round3
+          | .diverged_val_loss |= (if . == null then null elif . > 100 then round else round3 end))' \
+    "$runs" >"$OUT/table.json"
 
 jq -c '.[]' "$OUT/table.json" | "$BIN/json2mp" >"$OUT/table.mp"
 {
-    echo "| recipe | quantized | val loss | sd | Δ fp32 | within noise | diverged | optimizer MB | tokens/s |"
-    echo "| --- | --- | ---: | ---: | ---: | :---: | ---: | ---: | ---: |"
-    jq -r '.[] | "| \(.recipe) | \(if .quant == "" then "-" else .quant end) | \(.val_loss // "-") | \(.val_sd // "-") | \(.delta // "-") | \(if .within_noise == null then "-" elif .within_noise then "yes" else "no" end) | \(.diverged)/\(.seeds) | \(.optimizer_mb) | \(.tokens_per_s) |"' "$OUT/table.json"
+    echo "| recipe | quantized | val loss | sd | Δ fp32 | within noise | diverged | their val loss | optimizer MB | tokens/s |"
+    echo "| --- | --- | ---: | ---: | ---: | :---: | ---: | ---: | ---: | ---: |"
+    jq -r '.[] | "| \(.recipe) | \(if .quant == "" then "-" else .quant end) | \(.val_loss // "-") | \(.val_sd // "-") | \(.delta // "-") | \(if .within_noise == null then "-" elif .within_noise then "yes" else "no" end) | \(.diverged)/\(.seeds) | \(.diverged_val_loss // "-") | \(.optimizer_mb) | \(.tokens_per_s) |"' "$OUT/table.json"
+    echo
+    echo "val loss: mean over the runs that did not diverge; their val loss: the median final"
+    echo "validation loss of the diverged runs that finished.  tokens/s: as measured while the"
+    echo "study ran, several runs at a time on a shared machine, so not comparable between"
+    echo "rows; \`BENCH=quant bench/run\` measures step times side by side."
 } >"$OUT/table.md"
 
 # the curves: mean loss over the seeds that reached each step, then a moving average of 5
