@@ -14,8 +14,13 @@
 # train-quant's metric records, so `make -j` runs the grid in parallel and an interrupted
 # study resumes where it stopped; the table counts every run of OUT (a quicker study may
 # give the baseline more seeds than the rest: make RECIPES=fp32 SEEDS="1 2 3" runs, then
-# make SEEDS=1).  Change OUT with the model or the budget.  The data are the demo's
-# (pipelines/demo.mk), made in $(DATA) when missing.  Run `make` first.
+# make SEEDS=1).  Change OUT with the model or the budget, e.g. a check of some findings at
+# four times the budget, with three seeds for two recipes and one for the others:
+#   L="-f pipelines/quant.mk -j2 OUT=build/quant-long STEPS=1000 WARMUP=100"
+#   make $L RECIPES="fp32 W8A8G8-row" SEEDS="1 2 3" runs
+#   make $L RECIPES="fp32 W8A8G8-row W4-row A4-row G4-row m4-row" SEEDS=1
+# The data are the demo's (pipelines/demo.mk), made in $(DATA) when missing.  Run `make`
+# first.
 
 BIN     ?= bin
 OUT     ?= build/quant
