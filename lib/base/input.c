@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,6 +155,16 @@ size_t input_read(input *in, void *buf, size_t n)
     if (!in->sniffed)
         sniff(in);
     return in->gzip ? read_gzip(in, buf, n) : read_plain(in, buf, n);
+}
+
+bool input_ready(const input *in)
+{
+    if (in->raw_off < in->raw_len || in->raw_eof)
+        return true;
+    if (in->gzip && in->z.avail_out == 0) /* inflate may hold output it had no room for */
+        return true;
+    struct pollfd p = {.fd = in->fd, .events = POLLIN};
+    return poll(&p, 1, 0) > 0;
 }
 
 void input_close(input *in)

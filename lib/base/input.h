@@ -9,6 +9,7 @@
 #ifndef RUNNEL_BASE_INPUT_H
 #define RUNNEL_BASE_INPUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct input input;
@@ -19,6 +20,10 @@ input *input_open(const char *path);
 input *input_open_fd(int fd, const char *name);
 /* Read up to n bytes, at least one unless the input has ended: 0 only at its end. */
 size_t input_read(input *in, void *buf, size_t n);
+/* Whether input_read would return at once: bytes are buffered or waiting in the file or
+ * pipe, or the input has ended.  A reader that needs more of a large record reads on while
+ * this holds, and parses when it would otherwise wait. */
+bool input_ready(const input *in);
 const char *input_name(const input *in);
 void input_close(input *in);
 

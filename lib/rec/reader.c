@@ -69,17 +69,29 @@ bool rec_next(rec_reader *in, rec *r)
 {
     size_t size;
     decode_result got;
+    /* A record that is not whole yet is decoded again from its start, after more is read:
+     * only once the bytes at hand have doubled while more are ready at once, so a large
+     * record costs a few decodes instead of one per read of a pipe, and always before
+     * the reader would wait for input, so a record is passed on as soon as it is whole. */
+    size_t tried = 0; /* bytes at hand at the last decode that found the record cut */
+    bool more = true;
     for (;;) {
-        msgpack_zone_clear(&in->zone);
-        got = decode_object(in->buf + in->off, in->len - in->off, &in->zone, &in->obj, &size);
-        if (got != DECODE_INCOMPLETE)
-            break;
-        if (fill(in))
-            continue;
-        if (in->off == in->len)
-            return false;
-        die(EX_DATAERR, "%s: record %llu (byte %zu): truncated: the stream ends inside it",
-            rec_input_name(in), (unsigned long long)in->count + 1, in->base + in->off);
+        size_t avail = in->len - in->off;
+        if (avail > tried &&
+            (tried == 0 || !more || avail >= 2 * tried || !input_ready(in->src))) {
+            msgpack_zone_clear(&in->zone);
+            got = decode_object(in->buf + in->off, avail, &in->zone, &in->obj, &size);
+            if (got != DECODE_INCOMPLETE)
+                break;
+            tried = avail;
+        }
+        if (!more) {
+            if (avail == 0)
+                return false;
+            die(EX_DATAERR, "%s: record %llu (byte %zu): truncated: the stream ends inside it",
+                rec_input_name(in), (unsigned long long)in->count + 1, in->base + in->off);
+        }
+        more = fill(in);
     }
     if (got == DECODE_NOMEM)
         die(EX_OSERR, "out of memory");
