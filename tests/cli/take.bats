@@ -54,6 +54,20 @@ load helper
     done
 }
 
+@test "take: a large record written to a pipe in pieces is passed on once whole" {
+    # 3 MB of one record in three writes a second apart, then the writer holds the pipe
+    # open: the reader reads on while bytes are ready but decodes before it would wait
+    /usr/bin/python3 -c 'import sys; sys.stdout.buffer.write(b"\x81\xa1x\xdb" + (3000000).to_bytes(4, "big") + b"y" * 3000000)' >big.mp
+    mkfifo p
+    ( head -c 1000000 big.mp; sleep 1; tail -c +1000001 big.mp | head -c 1000000; sleep 1
+      tail -c +2000001 big.mp; exec sleep 20 ) >p 3>&- &
+    SECONDS=0
+    take -n 1 p >out.mp
+    kill $!
+    [ "$SECONDS" -lt 10 ]
+    cmp out.mp big.mp
+}
+
 @test "take: -n 0 writes nothing; empty input is an empty stream" {
     bytes in.mp 81 a2 69 64 01
     run take -n 0 in.mp
