@@ -141,7 +141,9 @@ static void quantize_rows_vnni(int8_linear_set *s, const float *x, long lo, long
 {
     quant_encode(&per_token, s->codes + lo * in, s->xs + lo, NULL, x + lo * in, (int)(hi - lo),
                  in, NULL);
-    for (long t = lo; t < hi && ldx != (size_t)in; t++) {
+    if (ldx == (size_t)in)
+        return;
+    for (long t = lo; t < hi; t++) {
         memcpy(s->xu + t * ldx, s->codes + t * in, (size_t)in);
         memset(s->xu + t * ldx + in, 128, ldx - (size_t)in);
     }
@@ -155,7 +157,7 @@ static void int8_forward(linear_ext *ext, const linear *l, float *y, const float
     int8_layer *e = (int8_layer *)ext;
     int8_linear_set *s = e->set;
     int in = e->in, K = e->K;
-    size_t ldx = 4 * (size_t)e->vnni.k4;
+    size_t ldx = 4 * (size_t)e->vnni.k4; /* the VNNI kernel's row of codes; 0 when portable */
     s->codes = grow(s->codes, &s->cap_codes, (size_t)n * in, sizeof *s->codes);
     if (!s->vnni)
         s->xq = grow(s->xq, &s->cap_xq, (size_t)n * K, sizeof *s->xq);
